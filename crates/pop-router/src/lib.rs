@@ -1,0 +1,241 @@
+//! The router pattern: HTTP JSON requests become calls of one sub's plugins.
+//!
+//! `GET` or `POST /` with `{"ref": "math.fib", "kwargs": {"num": "11"}}`
+//! calls `math.fib` of the router's sub and answers `{"ref": 89}`. A request
+//! without a body gets a working `curl` example. Refs resolve only inside the
+//! router's own sub (and its nested subs), and only to `#[plugin]` functions.
+//!
+//! | outcome | status | error kind |
+//! | --- | --- | --- |
+//! | the call returned | 200 | |
+//! | body not JSON, or no string `ref` | 400 | `bad_request` |
+//! | kwargs that do not fit | 400 | `bad_arguments` |
+//! | no such plugin in this sub | 404 | `unknown_ref` |
+//! | the plugin returned an error | 500 | `plugin_error` |
+//! | the plugin panicked (the server keeps serving) | 500 | `panic` |
+//! | body over 1 MiB | 413 | `payload_too_large` |
+//!
+//! Every error body is `{"error": {"kind": "…", "message": "…"}}`. Each
+//! request is logged as one line; the server stops cleanly when the hub is
+//! asked to shut down (Ctrl-C or SIGTERM under `Hub::run`).
+
+use std::fmt::Write as _;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::Response;
+use pop::{CallError, Hub};
+use serde_json::{Value, json};
+
+/// The largest request body the router reads.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+struct Router {
+    hub: Arc<Hub>,
+    sub: String,
+    example: String,
+}
+
+/// Serves the plugins of `sub` over HTTP on `addr:port` until the hub is
+/// asked to shut down. Prints the address it serves on (useful with port 0).
+pub async fn serve(hub: Arc<Hub>, sub: &str, addr: &str, port: u16) -> pop::Result<()> {
+    let ip: IpAddr = addr
+        .parse()
+        .with_context(|| format!("`{addr}` is not an IP address to serve on"))?;
+    let listener = tokio::net::TcpListener::bind(SocketAddr::new(ip, port))
+        .await
+        .with_context(|| format!("cannot listen on {addr}:{port}"))?;
+    let local = listener.local_addr()?;
+    let target = hub.sub(sub).with_context(|| format!("there is no sub `{sub}` to route to"))?;
+    let example = example(target, local);
+    println!("{sub}: serving on http://{local} (Ctrl-C to stop)");
+    let router = Arc::new(Router { hub: hub.clone(), sub: sub.to_owned(), example });
+    let app = axum::Router::new()
+        .route("/", axum::routing::any(handle))
+        .fallback(not_found)
+        .with_state(router);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move { hub.shutdown_requested().await })
+        .await
+        .context("the server failed")?;
+    tracing::info!("{sub}: stopped");
+    Ok(())
+}
+
+/// The text a bare request gets: a `curl` command that works against this server.
+fn example(sub: &pop::Sub, local: SocketAddr) -> String {
+    let host = match local.ip() {
+        ip if ip.is_unspecified() => "127.0.0.1".to_owned(),
+        IpAddr::V6(ip) => format!("[{ip}]"),
+        IpAddr::V4(ip) => ip.to_string(),
+    };
+    let url = format!("http://{host}:{}", local.port());
+    let mut functions = Vec::new();
+    collect_functions(sub, sub.path(), &mut functions);
+    // Prefer a function that needs no arguments, so the example runs as is.
+    let chosen = functions
+        .iter()
+        .find(|(_, f)| f.params().iter().all(|p| !p.is_required()))
+        .or(functions.first());
+    let Some((reference, function)) = chosen else {
+        return format!(
+            "the `{}` sub has no plugin functions yet; add one with `pop-create add-plugin {} NAME`\n",
+            sub.path(),
+            sub.path()
+        );
+    };
+    let mut kwargs = serde_json::Map::new();
+    for param in function.params() {
+        let value = match param.default {
+            Some(default) => serde_json::from_str(default).unwrap_or_else(|_| json!(default)),
+            None if param.optional => continue,
+            None => json!(format!("<{}>", param.ty)),
+        };
+        kwargs.insert(param.name.to_owned(), value);
+    }
+    let body = json!({"ref": reference, "kwargs": kwargs});
+    let mut text = format!("example: curl -X GET {url} -d '{body}'\n");
+    let _ = writeln!(text, "functions of `{}`:", sub.path());
+    for (reference, function) in &functions {
+        let params: Vec<String> = function.params().iter().map(|p| format!("{}: {}", p.name, p.ty)).collect();
+        let _ = writeln!(text, "  {reference}({})  {}", params.join(", "), first_line(function.doc()));
+    }
+    text
+}
+
+fn first_line(doc: &str) -> &str {
+    doc.lines().next().unwrap_or_default()
+}
+
+/// Every function of `sub` and its nested subs, with its reference relative to `root`.
+fn collect_functions<'a>(sub: &'a pop::Sub, root: &str, into: &mut Vec<(String, &'a pop::Function)>) {
+    for function in sub.functions() {
+        let relative = function.reference()[root.len() + 1..].to_owned();
+        into.push((relative, function));
+    }
+    for nested in sub.subs() {
+        collect_functions(nested, root, into);
+    }
+}
+
+async fn handle(State(router): State<Arc<Router>>, request: Request) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let (reference, response) = route(&router, request).await;
+    tracing::info!(
+        "{method} / ref={} status={} time={:?}",
+        reference.as_deref().unwrap_or("-"),
+        response.status().as_u16(),
+        started.elapsed()
+    );
+    response
+}
+
+async fn route(router: &Router, request: Request) -> (Option<String>, Response) {
+    if request.method() != Method::GET && request.method() != Method::POST {
+        let mut response = error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "use GET or POST");
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+        return (None, response);
+    }
+    let body = match axum::body::to_bytes(request.into_body(), BODY_LIMIT).await {
+        Ok(body) => body,
+        Err(err) if is_too_large(&err) => {
+            let message = format!("the request body is larger than {BODY_LIMIT} bytes");
+            return (None, error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", &message));
+        }
+        Err(err) => return (None, error(StatusCode::BAD_REQUEST, "bad_request", &format!("cannot read the body: {err}"))),
+    };
+    if body.iter().all(u8::is_ascii_whitespace) {
+        let response = Response::builder()
+            .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+            .body(Body::from(router.example.clone()))
+            .expect("a valid response");
+        return (None, response);
+    }
+    let (reference, kwargs) = match parse(&body) {
+        Ok(request) => request,
+        Err(message) => return (None, error(StatusCode::BAD_REQUEST, "bad_request", &message)),
+    };
+    let Some(sub) = router.hub.sub(&router.sub) else {
+        return (Some(reference), error(StatusCode::NOT_FOUND, "unknown_ref", "the router's sub is gone"));
+    };
+    let response = match sub.call(&router.hub, &reference, kwargs).await {
+        Ok(value) => ok(&value),
+        Err(err) => call_error(&err),
+    };
+    (Some(reference), response)
+}
+
+fn is_too_large(err: &axum::Error) -> bool {
+    let mut source: Option<&dyn std::error::Error> = Some(err);
+    while let Some(current) = source {
+        if current.to_string().contains("length limit exceeded") {
+            return true;
+        }
+        source = current.source();
+    }
+    false
+}
+
+/// `{"ref": "...", "kwargs": {...}}` → (ref, kwargs).
+fn parse(body: &Bytes) -> Result<(String, Value), String> {
+    let value: Value = serde_json::from_slice(body).map_err(|err| format!("the body is not JSON: {err}"))?;
+    let Value::Object(mut request) = value else {
+        return Err(r#"the body must be a JSON object like {"ref": "math.fib", "kwargs": {"num": 11}}"#.into());
+    };
+    let reference = match request.remove("ref") {
+        Some(Value::String(reference)) => reference,
+        Some(_) => return Err("`ref` must be a string like \"math.fib\"".into()),
+        None => return Err("the body has no `ref`: which function should be called?".into()),
+    };
+    Ok((reference, request.remove("kwargs").unwrap_or(Value::Null)))
+}
+
+/// pop's answer, `{"ref": <value>}`, spelled as pop's router spells it.
+fn ok(value: &Value) -> Response {
+    let mut body = Vec::with_capacity(32);
+    body.extend_from_slice(b"{\"ref\": ");
+    serde_json::to_writer(&mut body, value).expect("a JSON value always serializes");
+    body.push(b'}');
+    json_response(StatusCode::OK, body)
+}
+
+fn call_error(err: &CallError) -> Response {
+    let status = match err {
+        CallError::UnknownRef { .. } => StatusCode::NOT_FOUND,
+        CallError::BadArguments { .. } => StatusCode::BAD_REQUEST,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    if status == StatusCode::INTERNAL_SERVER_ERROR {
+        tracing::error!("{err}");
+    }
+    let mut detail = json!({"kind": err.kind(), "message": err.to_string()});
+    if let Some(parameter) = err.parameter() {
+        detail["parameter"] = json!(parameter);
+    }
+    let body = serde_json::to_vec(&json!({ "error": detail })).expect("a JSON value always serializes");
+    json_response(status, body)
+}
+
+fn error(status: StatusCode, kind: &str, message: &str) -> Response {
+    let body = json!({"error": {"kind": kind, "message": message}});
+    json_response(status, serde_json::to_vec(&body).expect("a JSON value always serializes"))
+}
+
+fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body))
+        .expect("a valid response")
+}
+
+async fn not_found(request: Request) -> Response {
+    let message = format!("nothing is served at {}; send requests to /", request.uri().path());
+    error(StatusCode::NOT_FOUND, "not_found", &message)
+}

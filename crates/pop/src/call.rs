@@ -1,0 +1,283 @@
+//! Calling plugins by reference: binding JSON kwargs and the errors a call can end in.
+
+use std::fmt;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+/// The future a plugin's async shim returns.
+pub type BoxFuture<'a> = Pin<Box<dyn Future<Output = Result<Value, CallError>> + Send + 'a>>;
+
+/// Why a call by reference did not produce a value.
+///
+/// Each kind maps onto one answer a router gives: an unknown reference is
+/// "not found", bad arguments are the caller's fault, and a plugin's own error
+/// or panic is the server's.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum CallError {
+    /// No callable function has this reference (or its sub was not added).
+    UnknownRef {
+        /// The reference as the caller gave it.
+        reference: String,
+        /// Why it is unknown, for the message.
+        reason: String,
+    },
+    /// The kwargs did not fit the function's parameters.
+    BadArguments {
+        /// The function's reference.
+        reference: String,
+        /// The parameter at fault, when there is one.
+        parameter: Option<String>,
+        /// What was wrong.
+        message: String,
+    },
+    /// The plugin ran and returned an error.
+    Failed {
+        /// The function's reference.
+        reference: String,
+        /// The plugin's error.
+        error: anyhow::Error,
+    },
+    /// The plugin panicked; the panic was caught and the hub stays usable.
+    Panicked {
+        /// The function's reference.
+        reference: String,
+        /// The panic message.
+        message: String,
+    },
+}
+
+impl CallError {
+    /// The error's kind in snake_case, as routers report it: `unknown_ref`,
+    /// `bad_arguments`, `plugin_error` or `panic`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CallError::UnknownRef { .. } => "unknown_ref",
+            CallError::BadArguments { .. } => "bad_arguments",
+            CallError::Failed { .. } => "plugin_error",
+            CallError::Panicked { .. } => "panic",
+        }
+    }
+
+    /// The reference of the call that failed.
+    pub fn reference(&self) -> &str {
+        match self {
+            CallError::UnknownRef { reference, .. }
+            | CallError::BadArguments { reference, .. }
+            | CallError::Failed { reference, .. }
+            | CallError::Panicked { reference, .. } => reference,
+        }
+    }
+
+    /// The parameter a `BadArguments` error is about.
+    pub fn parameter(&self) -> Option<&str> {
+        match self {
+            CallError::BadArguments { parameter, .. } => parameter.as_deref(),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn bad_argument(parameter: &str, message: impl Into<String>) -> Self {
+        CallError::BadArguments {
+            reference: String::new(),
+            parameter: Some(parameter.to_owned()),
+            message: message.into(),
+        }
+    }
+
+    /// Shims do not know their own reference; the hub fills it in.
+    pub(crate) fn with_reference(mut self, full: &str) -> Self {
+        match &mut self {
+            CallError::UnknownRef { reference, .. }
+            | CallError::BadArguments { reference, .. }
+            | CallError::Failed { reference, .. }
+            | CallError::Panicked { reference, .. } => {
+                if reference.is_empty() {
+                    full.clone_into(reference);
+                }
+            }
+        }
+        self
+    }
+}
+
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallError::UnknownRef { reference, reason } => {
+                write!(f, "unknown reference `{reference}`: {reason}")
+            }
+            CallError::BadArguments { reference, parameter: Some(parameter), message } => {
+                write!(f, "bad argument `{parameter}` for `{reference}`: {message}")
+            }
+            CallError::BadArguments { reference, parameter: None, message } => {
+                write!(f, "bad arguments for `{reference}`: {message}")
+            }
+            CallError::Failed { reference, error } => write!(f, "`{reference}` failed: {error:#}"),
+            CallError::Panicked { reference, message } => write!(f, "`{reference}` panicked: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for CallError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CallError::Failed { error, .. } => Some(error.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+/// The kwargs of one call, taken parameter by parameter by a plugin's shim.
+pub struct Args {
+    map: Map<String, Value>,
+}
+
+impl Args {
+    /// Accepts a JSON object, or `null` for "no kwargs".
+    pub fn new(kwargs: Value) -> Result<Self, CallError> {
+        match kwargs {
+            Value::Object(map) => Ok(Args { map }),
+            Value::Null => Ok(Args { map: Map::new() }),
+            other => Err(CallError::BadArguments {
+                reference: String::new(),
+                parameter: None,
+                message: format!("kwargs must be a JSON object, not {}", json_type(&other)),
+            }),
+        }
+    }
+
+    /// Takes one argument by name; `None` when the caller did not pass it.
+    ///
+    /// A number sent as a string (`{"num": "11"}`, as pop's tutorial does) is
+    /// accepted wherever a number is expected.
+    pub fn take<T: DeserializeOwned>(&mut self, name: &str) -> Result<Option<T>, CallError> {
+        let Some(value) = self.map.remove(name) else {
+            return Ok(None);
+        };
+        match T::deserialize(&value) {
+            Ok(parsed) => Ok(Some(parsed)),
+            Err(first) => {
+                if let Value::String(text) = &value {
+                    if let Ok(number) = text.trim().parse::<serde_json::Number>() {
+                        if let Ok(parsed) = T::deserialize(&Value::Number(number)) {
+                            return Ok(Some(parsed));
+                        }
+                    }
+                }
+                Err(CallError::bad_argument(name, first.to_string()))
+            }
+        }
+    }
+
+    /// Takes an argument the caller must pass.
+    pub fn require<T: DeserializeOwned>(&mut self, name: &str) -> Result<T, CallError> {
+        self.take(name)?
+            .ok_or_else(|| CallError::bad_argument(name, "missing required argument"))
+    }
+
+    /// Refuses any kwarg no parameter took: a misspelt name is an error, not ignored.
+    pub fn finish(self) -> Result<(), CallError> {
+        match self.map.keys().next() {
+            None => Ok(()),
+            Some(name) => Err(CallError::bad_argument(name, "unknown argument")),
+        }
+    }
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// `#[default(..)]`: the value given, or the default.
+pub fn or_else<T>(value: Option<T>, default: impl FnOnce() -> T) -> T {
+    match value {
+        Some(value) => value,
+        None => default(),
+    }
+}
+
+/// An `Option<T>` parameter: absent and `null` are both `None`.
+pub fn flatten<T>(value: Option<Option<T>>) -> Option<T> {
+    value.flatten()
+}
+
+/// A plugin's plain return value, as JSON.
+pub fn from_value<T: Serialize>(value: T) -> Result<Value, CallError> {
+    serde_json::to_value(value).map_err(|err| CallError::Failed {
+        reference: String::new(),
+        error: anyhow::Error::new(err).context("the return value cannot be turned into JSON"),
+    })
+}
+
+/// A plugin's `Result`, as JSON or as [`CallError::Failed`].
+pub fn from_result<T: Serialize, E: Into<anyhow::Error>>(result: Result<T, E>) -> Result<Value, CallError> {
+    match result {
+        Ok(value) => from_value(value),
+        Err(error) => Err(CallError::Failed { reference: String::new(), error: error.into() }),
+    }
+}
+
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "a panic without a message".to_owned()
+    }
+}
+
+/// Runs a sync shim, turning a panic into [`CallError::Panicked`].
+pub(crate) fn call_sync(
+    shim: fn(&crate::Hub, Value) -> Result<Value, CallError>,
+    hub: &crate::Hub,
+    kwargs: Value,
+) -> Result<Value, CallError> {
+    match catch_unwind(AssertUnwindSafe(|| shim(hub, kwargs))) {
+        Ok(result) => result,
+        Err(payload) => Err(CallError::Panicked {
+            reference: String::new(),
+            message: panic_message(&*payload),
+        }),
+    }
+}
+
+/// Polls a plugin's future, turning a panic in any poll into [`CallError::Panicked`].
+pub(crate) struct CatchUnwind<'a> {
+    inner: BoxFuture<'a>,
+}
+
+impl<'a> CatchUnwind<'a> {
+    pub(crate) fn new(inner: BoxFuture<'a>) -> Self {
+        CatchUnwind { inner }
+    }
+}
+
+impl Future for CatchUnwind<'_> {
+    type Output = Result<Value, CallError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = &mut self.inner;
+        match catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx))) {
+            Ok(poll) => poll,
+            Err(payload) => Poll::Ready(Err(CallError::Panicked {
+                reference: String::new(),
+                message: panic_message(&*payload),
+            })),
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! Loading the configuration and running the hub until shutdown.
+
+use std::ffi::OsString;
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use tokio::task::JoinSet;
+
+use crate::conf;
+use crate::hub::Hub;
+
+impl Hub {
+    /// Loads the configuration from this process's command line and
+    /// environment (and the config file they name) into [`Hub::opt`], then
+    /// starts logging at `--log-level` (to `--log-file`, or stderr).
+    ///
+    /// `--help` and `--version` come back as an error that [`crate::report`]
+    /// prints to stdout with exit code 0; a bad value as one that names the
+    /// option and its source, with exit code 2.
+    pub fn load_config(&mut self) -> crate::Result<()> {
+        self.load_config_from(std::env::args_os(), |name| std::env::var(name).ok())
+    }
+
+    /// [`Hub::load_config`] with the arguments (program name first) and the
+    /// environment given, for tests.
+    pub fn load_config_from<I, T>(&mut self, args: I, env: impl Fn(&str) -> Option<String>) -> crate::Result<()>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString>,
+    {
+        let args = args.into_iter().map(Into::into).collect();
+        let loaded = conf::load(self.crates(), args, &env)?;
+        self.opt = loaded.opt;
+        self.subcommand = loaded.subcommand;
+        if let Some(app) = self.app() {
+            let app = &self.opt[app.name];
+            start_logging(app["log_level"].as_str().unwrap_or("info"), app["log_file"].as_str())?;
+        }
+        Ok(())
+    }
+
+    /// Runs the hub: starts the `run` hook of every added sub (a router
+    /// serves here) on a multi-threaded runtime, and returns when all have
+    /// finished. Ctrl-C or SIGTERM asks them to stop; a hook's error stops the
+    /// others and is returned. With no run hooks it returns at once.
+    pub fn run(self) -> crate::Result<()> {
+        let mut hub = self;
+        let hooks = hub.take_run_hooks();
+        if hooks.is_empty() {
+            return Ok(());
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        runtime.block_on(run_hooks(Arc::new(hub), hooks))
+    }
+}
+
+async fn run_hooks(hub: Arc<Hub>, hooks: Vec<crate::registry::RunHook>) -> crate::Result<()> {
+    let signals = tokio::spawn(stop_on_signal(hub.clone()));
+    let mut tasks = JoinSet::new();
+    for hook in &hooks {
+        tasks.spawn(hook(hub.clone()));
+    }
+    let mut first_error = None;
+    while let Some(joined) = tasks.join_next().await {
+        let outcome = match joined {
+            Ok(result) => result,
+            Err(err) if err.is_panic() => Err(anyhow::anyhow!("a run hook panicked")),
+            Err(err) => Err(err.into()),
+        };
+        if let Err(err) = outcome {
+            hub.request_shutdown();
+            first_error.get_or_insert(err);
+        }
+    }
+    signals.abort();
+    first_error.map_or(Ok(()), Err)
+}
+
+/// Asks the hub to shut down on the first Ctrl-C or SIGTERM.
+async fn stop_on_signal(hub: Arc<Hub>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut term) = signal(SignalKind::terminate()) else { return };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+    }
+    tracing::info!("shutting down");
+    hub.request_shutdown();
+}
+
+fn start_logging(level: &str, file: Option<&str>) -> crate::Result<()> {
+    let level: tracing::Level = level.parse().unwrap_or(tracing::Level::INFO);
+    let builder = tracing_subscriber::fmt().with_max_level(level).with_target(false);
+    // A second hub in the same process (tests) keeps the first subscriber.
+    let _ = match file {
+        Some(path) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("cannot open the log file {path}"))?;
+            builder.with_ansi(false).with_writer(std::sync::Mutex::new(file)).try_init()
+        }
+        None => builder.with_writer(std::io::stderr).try_init(),
+    };
+    Ok(())
+}
+
+/// Runs a future to completion on a small runtime; for tests and plain `main`s.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a current-thread runtime can always be built")
+        .block_on(future)
+}
