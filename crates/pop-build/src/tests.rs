@@ -5,7 +5,8 @@ struct Fixture(PathBuf);
 
 impl Fixture {
     fn new(name: &str, files: &[(&str, &str)]) -> Self {
-        let root = std::env::temp_dir().join(format!("pop-build-test-{name}-{}", std::process::id()));
+        let root =
+            std::env::temp_dir().join(format!("pop-build-test-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         for (path, text) in files {
             let path = root.join(path);
@@ -49,9 +50,18 @@ fn generates_modules_config_and_registration_in_sorted_order() {
         "full",
         &[
             ("src/conf.rs", CONF),
-            ("src/poppy/init.rs", "pub fn init(_hub: &mut pop::Hub) {}\npub fn cli() {}\n"),
-            ("src/rpc/init.rs", "pub async fn run(hub: std::sync::Arc<pop::Hub>) {}\n"),
-            ("src/rpc/math.rs", "#[plugin]\npub fn triple() {}\n#[pop::plugin]\npub async fn fib() {}\nfn helper() {}\n"),
+            (
+                "src/poppy/init.rs",
+                "pub fn init(_hub: &mut pop::Hub) {}\npub fn cli() {}\n",
+            ),
+            (
+                "src/rpc/init.rs",
+                "pub async fn run(hub: std::sync::Arc<pop::Hub>) {}\n",
+            ),
+            (
+                "src/rpc/math.rs",
+                "#[plugin]\npub fn triple() {}\n#[pop::plugin]\npub async fn fib() {}\nfn helper() {}\n",
+            ),
             ("src/rpc/admin/users.rs", "#[plugin] fn list() {}\n"),
             ("src/rpc/_private.rs", "#[plugin] fn hidden() {}\n"),
             ("src/rpc/notes.txt", "not a plugin"),
@@ -59,40 +69,70 @@ fn generates_modules_config_and_registration_in_sorted_order() {
     );
     let output = generate_code(&fixture.input()).unwrap();
     let code = &output.code;
-    let at = |needle: &str| code.find(needle).unwrap_or_else(|| panic!("missing {needle} in\n{code}"));
+    let at = |needle: &str| {
+        code.find(needle)
+            .unwrap_or_else(|| panic!("missing {needle} in\n{code}"))
+    };
     assert!(at("pub mod poppy {") < at("pub mod rpc {"));
     assert!(at("pub mod init;") < at("pub mod math;"));
     assert!(at("pub mod math;") < at("pub mod admin {"));
     assert!(at("::ext::register(registry);") < at("registry.krate("));
     at("krate.load_hook(&[\"poppy\"], self::poppy::init::init);");
     at("krate.run_hook(&[\"rpc\"], self::rpc::init::run);");
-    at("krate.module(&[\"rpc\"], \"math\", \"src/rpc/math.rs\", &[self::rpc::math::__pop_plugin_triple(), self::rpc::math::__pop_plugin_fib()]);");
+    at(
+        "krate.module(&[\"rpc\"], \"math\", \"src/rpc/math.rs\", &[self::rpc::math::__pop_plugin_triple(), self::rpc::math::__pop_plugin_fib()]);",
+    );
     at("krate.sub(&[\"rpc\", \"admin\"], \"src/rpc/admin\");");
-    at("krate.module(&[\"rpc\", \"admin\"], \"users\", \"src/rpc/admin/users.rs\", &[self::rpc::admin::users::__pop_plugin_list()]);");
+    at(
+        "krate.module(&[\"rpc\", \"admin\"], \"users\", \"src/rpc/admin/users.rs\", &[self::rpc::admin::users::__pop_plugin_list()]);",
+    );
     at("pub port: u16,");
     at("/// The address\n    pub addr: ::std::string::String,");
     at("pub token: ::core::option::Option<::std::string::String>,");
-    assert!(!code.contains("_private.rs") && !code.contains("hidden") && !code.contains("notes"), "{code}");
+    assert!(
+        !code.contains("_private.rs") && !code.contains("hidden") && !code.contains("notes"),
+        "{code}"
+    );
     assert!(!code.contains("__pop_plugin_init") && !code.contains("__pop_plugin_cli"));
     assert!(output.watched.iter().any(|p| p.ends_with("src/rpc/admin")));
 }
 
 #[test]
 fn a_missing_dyne_directory_is_named() {
-    let fixture = Fixture::new("missing", &[("src/conf.rs", CONF), ("src/poppy/init.rs", "")]);
+    let fixture = Fixture::new(
+        "missing",
+        &[("src/conf.rs", CONF), ("src/poppy/init.rs", "")],
+    );
     let err = generate_code(&fixture.input()).unwrap_err();
-    assert!(err.contains("sub `rpc` to src/rpc, which is not a directory"), "{err}");
+    assert!(
+        err.contains("sub `rpc` to src/rpc, which is not a directory"),
+        "{err}"
+    );
 }
 
 #[test]
 fn plugin_files_must_be_identifiers() {
     let fixture = Fixture::new(
         "badname",
-        &[("src/conf.rs", CONF), ("src/poppy/init.rs", ""), ("src/rpc/my-plugin.rs", "")],
+        &[
+            ("src/conf.rs", CONF),
+            ("src/poppy/init.rs", ""),
+            ("src/rpc/my-plugin.rs", ""),
+        ],
     );
     let err = generate_code(&fixture.input()).unwrap_err();
-    assert!(err.contains("my-plugin.rs") && err.contains("not a Rust identifier"), "{err}");
-    let fixture = Fixture::new("keyword", &[("src/conf.rs", CONF), ("src/poppy/init.rs", ""), ("src/rpc/type.rs", "")]);
+    assert!(
+        err.contains("my-plugin.rs") && err.contains("not a Rust identifier"),
+        "{err}"
+    );
+    let fixture = Fixture::new(
+        "keyword",
+        &[
+            ("src/conf.rs", CONF),
+            ("src/poppy/init.rs", ""),
+            ("src/rpc/type.rs", ""),
+        ],
+    );
     let err = generate_code(&fixture.input()).unwrap_err();
     assert!(err.contains("`type` is a Rust keyword"), "{err}");
 }
@@ -101,7 +141,12 @@ fn plugin_files_must_be_identifiers() {
 fn a_module_and_a_nested_sub_of_one_name_clash() {
     let fixture = Fixture::new(
         "clash",
-        &[("src/conf.rs", CONF), ("src/poppy/init.rs", ""), ("src/rpc/admin.rs", ""), ("src/rpc/admin/x.rs", "")],
+        &[
+            ("src/conf.rs", CONF),
+            ("src/poppy/init.rs", ""),
+            ("src/rpc/admin.rs", ""),
+            ("src/rpc/admin/x.rs", ""),
+        ],
     );
     let err = generate_code(&fixture.input()).unwrap_err();
     assert!(err.contains("both define `admin`"), "{err}");
@@ -109,7 +154,10 @@ fn a_module_and_a_nested_sub_of_one_name_clash() {
 
 #[test]
 fn conf_rs_must_declare_all_four_tables() {
-    let fixture = Fixture::new("noconf", &[("src/conf.rs", "pub const DYNE: pop::Dyne = &[];")]);
+    let fixture = Fixture::new(
+        "noconf",
+        &[("src/conf.rs", "pub const DYNE: pop::Dyne = &[];")],
+    );
     let err = generate_code(&fixture.input()).unwrap_err();
     assert!(err.contains("must declare `pub const CONFIG`"), "{err}");
 }
@@ -117,7 +165,10 @@ fn conf_rs_must_declare_all_four_tables() {
 #[test]
 fn dyne_entries_stay_inside_src() {
     let conf = CONF.replace("(\"rpc\", &[\"rpc\"])", "(\"rpc\", &[\"../rpc\"])");
-    let fixture = Fixture::new("escape", &[("src/conf.rs", &conf), ("src/poppy/init.rs", "")]);
+    let fixture = Fixture::new(
+        "escape",
+        &[("src/conf.rs", &conf), ("src/poppy/init.rs", "")],
+    );
     let err = generate_code(&fixture.input()).unwrap_err();
     assert!(err.contains("must be a directory inside src/"), "{err}");
 }

@@ -51,7 +51,10 @@ fn expand(mut function: ItemFn) -> syn::Result<TokenStream2> {
         ));
     }
     if let Some(variadic) = &sig.variadic {
-        return Err(syn::Error::new(variadic.span(), "a plugin function cannot be variadic"));
+        return Err(syn::Error::new(
+            variadic.span(),
+            "a plugin function cannot be variadic",
+        ));
     }
     let mut inputs = sig.inputs.iter();
     match inputs.next() {
@@ -95,10 +98,15 @@ fn expand(mut function: ItemFn) -> syn::Result<TokenStream2> {
     }
 
     // `#[default(..)]` is ours: read it, then remove it so the function compiles as written.
-    let typed_args = function.sig.inputs.iter_mut().skip(1).filter_map(|arg| match arg {
-        FnArg::Typed(arg) => Some(arg),
-        FnArg::Receiver(_) => None,
-    });
+    let typed_args = function
+        .sig
+        .inputs
+        .iter_mut()
+        .skip(1)
+        .filter_map(|arg| match arg {
+            FnArg::Typed(arg) => Some(arg),
+            FnArg::Receiver(_) => None,
+        });
     for (param, arg) in params.iter_mut().zip(typed_args) {
         let mut kept = Vec::with_capacity(arg.attrs.len());
         for attribute in arg.attrs.drain(..) {
@@ -220,7 +228,9 @@ fn expand(mut function: ItemFn) -> syn::Result<TokenStream2> {
 /// True when the type is a path whose last segment is `name` (`Option<T>`, `pop::Result<T>`).
 fn last_segment_is(ty: &Type, name: &str) -> bool {
     match ty {
-        Type::Path(path) => path.qself.is_none() && path.path.segments.last().is_some_and(|s| s.ident == name),
+        Type::Path(path) => {
+            path.qself.is_none() && path.path.segments.last().is_some_and(|s| s.ident == name)
+        }
         Type::Group(group) => last_segment_is(&group.elem, name),
         Type::Paren(paren) => last_segment_is(&paren.elem, name),
         _ => false,
@@ -235,7 +245,11 @@ fn doc_comment(attrs: &[Attribute]) -> String {
             continue;
         }
         if let syn::Meta::NameValue(meta) = &attr.meta {
-            if let Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(text), .. }) = &meta.value {
+            if let Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(text),
+                ..
+            }) = &meta.value
+            {
                 let line = text.value();
                 lines.push(line.strip_prefix(' ').map(str::to_owned).unwrap_or(line));
             }
@@ -256,7 +270,12 @@ fn normalize_tokens(text: &str) -> String {
         if c == ' ' {
             let prev = out.chars().last();
             let next = chars.peek().copied();
-            let glue = |ch: Option<char>| matches!(ch, Some('<' | '>' | ':' | '(' | ')' | '[' | ']' | '&' | '.'));
+            let glue = |ch: Option<char>| {
+                matches!(
+                    ch,
+                    Some('<' | '>' | ':' | '(' | ')' | '[' | ']' | '&' | '.')
+                )
+            };
             if glue(prev) || glue(next) || next == Some(',') {
                 if prev == Some(',') {
                     out.push(' ');
@@ -266,7 +285,9 @@ fn normalize_tokens(text: &str) -> String {
         }
         out.push(c);
     }
-    out.replace(",", ", ").replace(",  ", ", ").replace("& mut", "&mut")
+    out.replace(",", ", ")
+        .replace(",  ", ", ")
+        .replace("& mut", "&mut")
 }
 
 fn strip_raw(ident: &str) -> String {
@@ -280,10 +301,19 @@ mod tests {
     #[test]
     fn type_names_read_like_source() {
         assert_eq!(normalize_tokens("Option < Vec < u8 > >"), "Option<Vec<u8>>");
-        assert_eq!(normalize_tokens("HashMap < String , u64 >"), "HashMap<String, u64>");
+        assert_eq!(
+            normalize_tokens("HashMap < String , u64 >"),
+            "HashMap<String, u64>"
+        );
         assert_eq!(normalize_tokens("& 'static str"), "&'static str");
-        assert_eq!(normalize_tokens("std :: path :: PathBuf"), "std::path::PathBuf");
+        assert_eq!(
+            normalize_tokens("std :: path :: PathBuf"),
+            "std::path::PathBuf"
+        );
         assert_eq!(normalize_tokens("10"), "10");
-        assert_eq!(normalize_tokens("\"pop\" . to_owned ()"), "\"pop\".to_owned()");
+        assert_eq!(
+            normalize_tokens("\"pop\" . to_owned ()"),
+            "\"pop\".to_owned()"
+        );
     }
 }

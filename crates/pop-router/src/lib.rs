@@ -51,10 +51,16 @@ pub async fn serve(hub: Arc<Hub>, sub: &str, addr: &str, port: u16) -> pop::Resu
         .await
         .with_context(|| format!("cannot listen on {addr}:{port}"))?;
     let local = listener.local_addr()?;
-    let target = hub.sub(sub).with_context(|| format!("there is no sub `{sub}` to route to"))?;
+    let target = hub
+        .sub(sub)
+        .with_context(|| format!("there is no sub `{sub}` to route to"))?;
     let example = example(target, local);
     println!("{sub}: serving on http://{local} (Ctrl-C to stop)");
-    let router = Arc::new(Router { hub: hub.clone(), sub: sub.to_owned(), example });
+    let router = Arc::new(Router {
+        hub: hub.clone(),
+        sub: sub.to_owned(),
+        example,
+    });
     let app = axum::Router::new()
         .route("/", axum::routing::any(handle))
         .fallback(not_found)
@@ -77,16 +83,20 @@ fn example(sub: &pop::Sub, local: SocketAddr) -> String {
     let url = format!("http://{host}:{}", local.port());
     let mut functions = Vec::new();
     collect_functions(sub, sub.path(), &mut functions);
-    // Prefer a function that needs no arguments, so the example runs as is.
+    // Prefer a function that needs no arguments, so the example runs as is,
+    // and of those one with defaults, so the example shows kwargs.
+    let runs_as_is = |f: &pop::Function| f.params().iter().all(|p| !p.is_required());
+    let shows_kwargs = |f: &pop::Function| f.params().iter().any(|p| p.default.is_some());
     let chosen = functions
         .iter()
-        .find(|(_, f)| f.params().iter().all(|p| !p.is_required()))
+        .find(|(_, f)| runs_as_is(f) && shows_kwargs(f))
+        .or_else(|| functions.iter().find(|(_, f)| runs_as_is(f)))
         .or(functions.first());
     let Some((reference, function)) = chosen else {
         return format!(
-            "the `{}` sub has no plugin functions yet; add one with `pop-create add-plugin {} NAME`\n",
-            sub.path(),
-            sub.path()
+            "example: curl -X GET {url} -d '{{\"ref\": \"<file>.<function>\", \"kwargs\": {{}}}}'\n\
+             the `{path}` sub has no plugin functions yet: add one with `pop-create add-plugin {path} NAME`\n",
+            path = sub.path()
         );
     };
     let mut kwargs = serde_json::Map::new();
@@ -98,12 +108,25 @@ fn example(sub: &pop::Sub, local: SocketAddr) -> String {
         };
         kwargs.insert(param.name.to_owned(), value);
     }
-    let body = json!({"ref": reference, "kwargs": kwargs});
-    let mut text = format!("example: curl -X GET {url} -d '{body}'\n");
+    // Spelled as pop's tutorial spells it: `ref` first.
+    let kwargs = Value::Object(kwargs);
+    let mut text = format!(
+        "example: curl -X GET {url} -d '{{\"ref\": {}, \"kwargs\": {kwargs}}}'\n",
+        json!(reference)
+    );
     let _ = writeln!(text, "functions of `{}`:", sub.path());
     for (reference, function) in &functions {
-        let params: Vec<String> = function.params().iter().map(|p| format!("{}: {}", p.name, p.ty)).collect();
-        let _ = writeln!(text, "  {reference}({})  {}", params.join(", "), first_line(function.doc()));
+        let params: Vec<String> = function
+            .params()
+            .iter()
+            .map(|p| format!("{}: {}", p.name, p.ty))
+            .collect();
+        let _ = writeln!(
+            text,
+            "  {reference}({})  {}",
+            params.join(", "),
+            first_line(function.doc())
+        );
     }
     text
 }
@@ -113,7 +136,11 @@ fn first_line(doc: &str) -> &str {
 }
 
 /// Every function of `sub` and its nested subs, with its reference relative to `root`.
-fn collect_functions<'a>(sub: &'a pop::Sub, root: &str, into: &mut Vec<(String, &'a pop::Function)>) {
+fn collect_functions<'a>(
+    sub: &'a pop::Sub,
+    root: &str,
+    into: &mut Vec<(String, &'a pop::Function)>,
+) {
     for function in sub.functions() {
         let relative = function.reference()[root.len() + 1..].to_owned();
         into.push((relative, function));
@@ -138,17 +165,35 @@ async fn handle(State(router): State<Arc<Router>>, request: Request) -> Response
 
 async fn route(router: &Router, request: Request) -> (Option<String>, Response) {
     if request.method() != Method::GET && request.method() != Method::POST {
-        let mut response = error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "use GET or POST");
-        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+        let mut response = error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "use GET or POST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
         return (None, response);
     }
     let body = match axum::body::to_bytes(request.into_body(), BODY_LIMIT).await {
         Ok(body) => body,
         Err(err) if is_too_large(&err) => {
             let message = format!("the request body is larger than {BODY_LIMIT} bytes");
-            return (None, error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", &message));
+            return (
+                None,
+                error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", &message),
+            );
         }
-        Err(err) => return (None, error(StatusCode::BAD_REQUEST, "bad_request", &format!("cannot read the body: {err}"))),
+        Err(err) => {
+            return (
+                None,
+                error(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    &format!("cannot read the body: {err}"),
+                ),
+            );
+        }
     };
     if body.iter().all(u8::is_ascii_whitespace) {
         let response = Response::builder()
@@ -159,10 +204,22 @@ async fn route(router: &Router, request: Request) -> (Option<String>, Response) 
     }
     let (reference, kwargs) = match parse(&body) {
         Ok(request) => request,
-        Err(message) => return (None, error(StatusCode::BAD_REQUEST, "bad_request", &message)),
+        Err(message) => {
+            return (
+                None,
+                error(StatusCode::BAD_REQUEST, "bad_request", &message),
+            );
+        }
     };
     let Some(sub) = router.hub.sub(&router.sub) else {
-        return (Some(reference), error(StatusCode::NOT_FOUND, "unknown_ref", "the router's sub is gone"));
+        return (
+            Some(reference),
+            error(
+                StatusCode::NOT_FOUND,
+                "unknown_ref",
+                "the router's sub is gone",
+            ),
+        );
     };
     let response = match sub.call(&router.hub, &reference, kwargs).await {
         Ok(value) => ok(&value),
@@ -184,9 +241,13 @@ fn is_too_large(err: &axum::Error) -> bool {
 
 /// `{"ref": "...", "kwargs": {...}}` → (ref, kwargs).
 fn parse(body: &Bytes) -> Result<(String, Value), String> {
-    let value: Value = serde_json::from_slice(body).map_err(|err| format!("the body is not JSON: {err}"))?;
+    let value: Value =
+        serde_json::from_slice(body).map_err(|err| format!("the body is not JSON: {err}"))?;
     let Value::Object(mut request) = value else {
-        return Err(r#"the body must be a JSON object like {"ref": "math.fib", "kwargs": {"num": 11}}"#.into());
+        return Err(
+            r#"the body must be a JSON object like {"ref": "math.fib", "kwargs": {"num": 11}}"#
+                .into(),
+        );
     };
     let reference = match request.remove("ref") {
         Some(Value::String(reference)) => reference,
@@ -218,13 +279,17 @@ fn call_error(err: &CallError) -> Response {
     if let Some(parameter) = err.parameter() {
         detail["parameter"] = json!(parameter);
     }
-    let body = serde_json::to_vec(&json!({ "error": detail })).expect("a JSON value always serializes");
+    let body =
+        serde_json::to_vec(&json!({ "error": detail })).expect("a JSON value always serializes");
     json_response(status, body)
 }
 
 fn error(status: StatusCode, kind: &str, message: &str) -> Response {
     let body = json!({"error": {"kind": kind, "message": message}});
-    json_response(status, serde_json::to_vec(&body).expect("a JSON value always serializes"))
+    json_response(
+        status,
+        serde_json::to_vec(&body).expect("a JSON value always serializes"),
+    )
 }
 
 fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
@@ -236,6 +301,15 @@ fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
 }
 
 async fn not_found(request: Request) -> Response {
-    let message = format!("nothing is served at {}; send requests to /", request.uri().path());
-    error(StatusCode::NOT_FOUND, "not_found", &message)
+    let message = format!(
+        "nothing is served at {}; send requests to /",
+        request.uri().path()
+    );
+    let response = error(StatusCode::NOT_FOUND, "not_found", &message);
+    tracing::info!(
+        "{} {} ref=- status=404",
+        request.method(),
+        request.uri().path()
+    );
+    response
 }

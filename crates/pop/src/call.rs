@@ -113,14 +113,24 @@ impl fmt::Display for CallError {
             CallError::UnknownRef { reference, reason } => {
                 write!(f, "unknown reference `{reference}`: {reason}")
             }
-            CallError::BadArguments { reference, parameter: Some(parameter), message } => {
+            CallError::BadArguments {
+                reference,
+                parameter: Some(parameter),
+                message,
+            } => {
                 write!(f, "bad argument `{parameter}` for `{reference}`: {message}")
             }
-            CallError::BadArguments { reference, parameter: None, message } => {
+            CallError::BadArguments {
+                reference,
+                parameter: None,
+                message,
+            } => {
                 write!(f, "bad arguments for `{reference}`: {message}")
             }
             CallError::Failed { reference, error } => write!(f, "`{reference}` failed: {error:#}"),
-            CallError::Panicked { reference, message } => write!(f, "`{reference}` panicked: {message}"),
+            CallError::Panicked { reference, message } => {
+                write!(f, "`{reference}` panicked: {message}")
+            }
         }
     }
 }
@@ -224,10 +234,15 @@ pub fn from_value<T: Serialize>(value: T) -> Result<Value, CallError> {
 }
 
 /// A plugin's `Result`, as JSON or as [`CallError::Failed`].
-pub fn from_result<T: Serialize, E: Into<anyhow::Error>>(result: Result<T, E>) -> Result<Value, CallError> {
+pub fn from_result<T: Serialize, E: Into<anyhow::Error>>(
+    result: Result<T, E>,
+) -> Result<Value, CallError> {
     match result {
         Ok(value) => from_value(value),
-        Err(error) => Err(CallError::Failed { reference: String::new(), error: error.into() }),
+        Err(error) => Err(CallError::Failed {
+            reference: String::new(),
+            error: error.into(),
+        }),
     }
 }
 

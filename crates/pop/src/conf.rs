@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::parser::ValueSource;
 use clap::{Arg, ArgAction, ArgMatches, Command};
@@ -96,13 +96,15 @@ impl Kind {
             Kind::I64 => trimmed.parse::<i64>().map_err(|_| bad())?.into(),
             Kind::F64 => {
                 let number = trimmed.parse::<f64>().map_err(|_| bad())?;
-                serde_json::Number::from_f64(number).map(Value::Number).ok_or_else(bad)?
+                serde_json::Number::from_f64(number)
+                    .map(Value::Number)
+                    .ok_or_else(bad)?
             }
         })
     }
 
     /// Checks a value from the TOML file. TOML is typed, so no text is parsed.
-    fn from_toml(self, value: &toml::Value) -> Result<Value, String> {
+    fn check_toml(self, value: &toml::Value) -> Result<Value, String> {
         let shown = match value {
             toml::Value::String(text) => format!("{text:?}"),
             toml::Value::Integer(n) => n.to_string(),
@@ -110,20 +112,31 @@ impl Kind {
             toml::Value::Boolean(b) => b.to_string(),
             other => other.type_str().to_owned(),
         };
-        let found = || format!("found {} `{shown}`, expected {}", value.type_str(), self.expected());
+        let found = || {
+            format!(
+                "found {} `{shown}`, expected {}",
+                value.type_str(),
+                self.expected()
+            )
+        };
         let integer = |min: i64, max: i64| match value {
             toml::Value::Integer(n) if (min..=max).contains(n) => Ok(Value::from(*n)),
             _ => Err(found()),
         };
         match self {
             Kind::Bool => value.as_bool().map(Value::Bool).ok_or_else(found),
-            Kind::String | Kind::Path => value.as_str().map(|s| Value::String(s.to_owned())).ok_or_else(found),
+            Kind::String | Kind::Path => value
+                .as_str()
+                .map(|s| Value::String(s.to_owned()))
+                .ok_or_else(found),
             Kind::U16 => integer(0, u16::MAX.into()),
             Kind::U32 => integer(0, u32::MAX.into()),
             Kind::U64 => integer(0, i64::MAX),
             Kind::I64 => integer(i64::MIN, i64::MAX),
             Kind::F64 => match value {
-                toml::Value::Float(n) => serde_json::Number::from_f64(*n).map(Value::Number).ok_or_else(found),
+                toml::Value::Float(n) => serde_json::Number::from_f64(*n)
+                    .map(Value::Number)
+                    .ok_or_else(found),
                 toml::Value::Integer(n) => Ok(Value::from(*n as f64)),
                 _ => Err(found()),
             },
@@ -152,7 +165,12 @@ pub struct Opt {
 
 impl Opt {
     const fn with(name: &'static str, kind: Kind, default: Default) -> Self {
-        Opt { name, kind, default, help: "" }
+        Opt {
+            name,
+            kind,
+            default,
+            help: "",
+        }
     }
 
     /// An option with no default: absent from the configuration unless given.
@@ -255,7 +273,12 @@ impl Flag {
     /// The option `name` (declared in `CONFIG`) as a flag; its long form is
     /// the name with `-` for `_` (`log_file` is `--log-file`).
     pub const fn new(name: &'static str) -> Self {
-        Flag { name, short: None, long: None, subcommands: &[] }
+        Flag {
+            name,
+            short: None,
+            long: None,
+            subcommands: &[],
+        }
     }
 
     /// Adds a short form, e.g. `-p`.
@@ -380,10 +403,19 @@ impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ConfigError::Exit(text) | ConfigError::Usage(text) => f.write_str(text.trim_end()),
-            ConfigError::Invalid { option, source, message } => {
-                write!(f, "invalid value for option `{option}` from {source}: {message}")
+            ConfigError::Invalid {
+                option,
+                source,
+                message,
+            } => {
+                write!(
+                    f,
+                    "invalid value for option `{option}` from {source}: {message}"
+                )
             }
-            ConfigError::File { path, message } => write!(f, "config file {}: {message}", path.display()),
+            ConfigError::File { path, message } => {
+                write!(f, "config file {}: {message}", path.display())
+            }
         }
     }
 }
@@ -427,19 +459,26 @@ fn namespaces(crates: &[CrateInfo]) -> Vec<Namespace> {
                     }
                 }
             }
-            Namespace { name: krate.name, options, flags }
+            Namespace {
+                name: krate.name,
+                options,
+                flags,
+            }
         })
         .collect()
 }
 
 fn env_name(namespace: &str, option: &str) -> String {
-    format!("{namespace}_{option}").to_ascii_uppercase().replace('-', "_")
+    format!("{namespace}_{option}")
+        .to_ascii_uppercase()
+        .replace('-', "_")
 }
 
 /// Checks what the crates declare: every flag names a declared option, and no
 /// two flags (of one crate or of two) share a long or short form.
 pub(crate) fn check_flags(crates: &[CrateInfo]) -> crate::Result<()> {
-    let mut longs: HashMap<String, &str> = HashMap::from([("help".into(), "clap"), ("version".into(), "clap")]);
+    let mut longs: HashMap<String, &str> =
+        HashMap::from([("help".into(), "clap"), ("version".into(), "clap")]);
     let mut shorts: HashMap<char, &str> = HashMap::from([('h', "clap"), ('V', "clap")]);
     let mut problems = Vec::new();
     for namespace in namespaces(crates) {
@@ -462,7 +501,11 @@ pub(crate) fn check_flags(crates: &[CrateInfo]) -> crate::Result<()> {
             }
         }
     }
-    if problems.is_empty() { Ok(()) } else { Err(anyhow::anyhow!("{}", problems.join("\n"))) }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!("{}", problems.join("\n")))
+    }
 }
 
 fn clash(flag: &str, first: &str, second: &str) -> String {
@@ -485,7 +528,9 @@ pub(crate) fn load(
     args: Vec<OsString>,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Loaded, ConfigError> {
-    let app = crates.last().ok_or_else(|| ConfigError::Usage("error: no crate is registered on this hub".into()))?;
+    let app = crates
+        .last()
+        .ok_or_else(|| ConfigError::Usage("error: no crate is registered on this hub".into()))?;
     let namespaces = namespaces(crates);
     let (command, spellings) = command(app, crates, &namespaces);
     let matches = match command.try_get_matches_from(args) {
@@ -493,7 +538,9 @@ pub(crate) fn load(
         Err(err) => {
             let text = err.render().to_string();
             return Err(match err.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => ConfigError::Exit(text),
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ConfigError::Exit(text)
+                }
                 _ => ConfigError::Usage(text),
             });
         }
@@ -501,14 +548,19 @@ pub(crate) fn load(
     let subcommand = matches.subcommand_name().map(str::to_owned);
     let given = |id: &str| -> Option<(String, String)> {
         let value = flag_value(&matches, id)?;
-        Some((value, spellings.get(id).cloned().unwrap_or_else(|| id.to_owned())))
+        Some((
+            value,
+            spellings.get(id).cloned().unwrap_or_else(|| id.to_owned()),
+        ))
     };
 
     // The file comes from --config, else <APP>_CONFIG.
     let config_env = env_name(app.name, "config");
     let file = match given(&format!("{}.config", app.name)) {
         Some((path, _)) => Some(PathBuf::from(path)),
-        None => env(&config_env).filter(|v| !v.is_empty()).map(PathBuf::from),
+        None => env(&config_env)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from),
     };
     let file = match file {
         Some(path) => Some((read_file(&path)?, path)),
@@ -532,24 +584,36 @@ pub(crate) fn load(
             };
             let mut value = option.default_value().map(|v| (v, Source::Default));
             if let Some(v) = file_values.get(option.name) {
-                value = Some((v.clone(), Source::File(file.as_ref().map(|(_, p)| p.clone()).unwrap_or_default())));
+                value = Some((
+                    v.clone(),
+                    Source::File(file.as_ref().map(|(_, p)| p.clone()).unwrap_or_default()),
+                ));
             }
             let var = env_name(namespace.name, option.name);
             if let Some(text) = env(&var).filter(|text| !text.is_empty()) {
                 let source = Source::Env(var.clone());
-                let parsed = option.kind.parse_text(&text).map_err(|m| invalid(source.clone(), m))?;
+                let parsed = option
+                    .kind
+                    .parse_text(&text)
+                    .map_err(|m| invalid(source.clone(), m))?;
                 value = Some((parsed, source));
             }
             if let Some((text, flag)) = given(&key) {
                 let source = Source::Flag(flag);
-                let parsed = option.kind.parse_text(&text).map_err(|m| invalid(source.clone(), m))?;
+                let parsed = option
+                    .kind
+                    .parse_text(&text)
+                    .map_err(|m| invalid(source.clone(), m))?;
                 value = Some((parsed, source));
             }
             if let Some((value, source)) = value {
                 if is_app && option.name == "log_level" {
                     let level = value.as_str().unwrap_or_default();
                     if !LOG_LEVELS.contains(&level) {
-                        return Err(invalid(source, format!("`{level}` is not one of {}", LOG_LEVELS.join(", "))));
+                        return Err(invalid(
+                            source,
+                            format!("`{level}` is not one of {}", LOG_LEVELS.join(", ")),
+                        ));
                     }
                 }
                 values.insert(option.name.to_owned(), value);
@@ -557,13 +621,18 @@ pub(crate) fn load(
         }
         opt.insert(namespace.name.to_owned(), Value::Object(values));
     }
-    Ok(Loaded { opt: Value::Object(opt), subcommand })
+    Ok(Loaded {
+        opt: Value::Object(opt),
+        subcommand,
+    })
 }
 
 /// The flag's value, if it was given on the command line (before or after a sub-command).
 fn flag_value(matches: &ArgMatches, id: &str) -> Option<String> {
     let found = |m: &ArgMatches| -> Option<String> {
-        if !matches!(m.try_contains_id(id), Ok(true)) || m.value_source(id) != Some(ValueSource::CommandLine) {
+        if !matches!(m.try_contains_id(id), Ok(true))
+            || m.value_source(id) != Some(ValueSource::CommandLine)
+        {
             return None;
         }
         match m.try_get_one::<String>(id) {
@@ -578,7 +647,11 @@ fn flag_value(matches: &ArgMatches, id: &str) -> Option<String> {
 }
 
 /// The clap command, with no defaults on any argument, and each option's flag spelling.
-fn command(app: &CrateInfo, crates: &[CrateInfo], namespaces: &[Namespace]) -> (Command, HashMap<String, String>) {
+fn command(
+    app: &CrateInfo,
+    crates: &[CrateInfo],
+    namespaces: &[Namespace],
+) -> (Command, HashMap<String, String>) {
     let mut spellings = HashMap::new();
     let mut command = Command::new(app.name)
         .version(app.version)
@@ -637,25 +710,32 @@ fn command(app: &CrateInfo, crates: &[CrateInfo], namespaces: &[Namespace]) -> (
 }
 
 fn describe(option: &Opt, var: &str) -> String {
-    let default = option.default_text().map(|d| format!(" [default: {d}]")).unwrap_or_default();
-    format!("  {:<18} {} [env: {var}]{default}", option.name, option.help)
+    let default = option
+        .default_text()
+        .map(|d| format!(" [default: {d}]"))
+        .unwrap_or_default();
+    format!(
+        "  {:<18} {} [env: {var}]{default}",
+        option.name, option.help
+    )
 }
 
-fn read_file(path: &PathBuf) -> Result<toml::Table, ConfigError> {
+fn read_file(path: &Path) -> Result<toml::Table, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|err| ConfigError::File {
-        path: path.clone(),
+        path: path.to_path_buf(),
         message: format!("cannot be read: {err}"),
     })?;
-    text.parse::<toml::Table>().map_err(|err| ConfigError::File {
-        path: path.clone(),
-        message: format!("is not valid TOML: {}", err.to_string().trim_end()),
-    })
+    text.parse::<toml::Table>()
+        .map_err(|err| ConfigError::File {
+            path: path.to_path_buf(),
+            message: format!("is not valid TOML: {}", err.to_string().trim_end()),
+        })
 }
 
 /// One namespace's values from the file, checked against its options' types.
 fn file_section(
     table: &toml::Table,
-    path: &PathBuf,
+    path: &Path,
     namespace: &Namespace,
     is_app: bool,
     all: &[Namespace],
@@ -672,7 +752,7 @@ fn file_section(
     if let Some(section) = table.get(namespace.name) {
         let Some(section) = section.as_table() else {
             return Err(ConfigError::File {
-                path: path.clone(),
+                path: path.to_path_buf(),
                 message: format!("`{}` must be a table of options", namespace.name),
             });
         };
@@ -683,7 +763,7 @@ fn file_section(
         let Some(option) = namespace.options.iter().find(|opt| opt.name == key) else {
             let known: Vec<&str> = namespace.options.iter().map(|opt| opt.name).collect();
             return Err(ConfigError::File {
-                path: path.clone(),
+                path: path.to_path_buf(),
                 message: format!(
                     "unknown option `{key}` for `{}` (its options: {})",
                     namespace.name,
@@ -691,18 +771,25 @@ fn file_section(
                 ),
             });
         };
-        let parsed = option.kind.from_toml(value).map_err(|message| ConfigError::Invalid {
-            option: format!("{}.{key}", namespace.name),
-            source: Source::File(path.clone()),
-            message,
-        })?;
+        let parsed = option
+            .kind
+            .check_toml(value)
+            .map_err(|message| ConfigError::Invalid {
+                option: format!("{}.{key}", namespace.name),
+                source: Source::File(path.to_path_buf()),
+                message,
+            })?;
         values.insert(key.clone(), parsed);
     }
     Ok(values)
 }
 
 /// Reads one option of a namespace for the generated typed `Config`.
-pub fn typed_option<T: DeserializeOwned>(values: &Value, namespace: &str, name: &str) -> crate::Result<T> {
+pub fn typed_option<T: DeserializeOwned>(
+    values: &Value,
+    namespace: &str,
+    name: &str,
+) -> crate::Result<T> {
     let value = values.get(name).unwrap_or(&Value::Null);
     T::deserialize(value).map_err(|err| {
         anyhow::anyhow!("option `{namespace}.{name}` is not available as its declared type ({err}); was the configuration loaded?")

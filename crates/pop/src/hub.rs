@@ -155,14 +155,19 @@ impl Sub {
             }),
             None => Err(CallError::UnknownRef {
                 reference: relative.to_owned(),
-                reason: format!("no plugin function with this reference in sub `{}`", self.path),
+                reason: format!(
+                    "no plugin function with this reference in sub `{}`",
+                    self.path
+                ),
             }),
         }
     }
 
     /// This sub's data of type `T` (pop's `hub.rpc.APP`), if set.
     pub fn get<T: Any + Send + Sync>(&self) -> Option<&T> {
-        self.data.get(&TypeId::of::<T>()).and_then(|value| value.downcast_ref())
+        self.data
+            .get(&TypeId::of::<T>())
+            .and_then(|value| value.downcast_ref())
     }
 
     /// Sets this sub's data of type `T`, returning the previous value. Data is
@@ -249,10 +254,19 @@ impl Hub {
     pub fn new(register: impl FnOnce(&mut Registry)) -> crate::Result<Hub> {
         let mut registry = Registry::default();
         register(&mut registry);
-        let Registry { crates, subs, modules, load_hooks, run_hooks } = registry;
+        let Registry {
+            crates,
+            subs,
+            modules,
+            load_hooks,
+            run_hooks,
+        } = registry;
         crate::conf::check_flags(&crates)?;
 
-        let mut hub = Hub { crates, ..Hub::default() };
+        let mut hub = Hub {
+            crates,
+            ..Hub::default()
+        };
         for decl in &subs {
             let krate = hub.crates[decl.krate].name;
             hub.sub_entry(&decl.path).dirs.push((krate, decl.dir));
@@ -271,17 +285,32 @@ impl Hub {
                     continue;
                 }
                 owners.insert(reference.clone(), (krate, decl.file));
-                let function = Arc::new(Function { reference: reference.into(), krate, file: decl.file, plugin });
+                let function = Arc::new(Function {
+                    reference: reference.into(),
+                    krate,
+                    file: decl.file,
+                    plugin,
+                });
                 hub.sub_entry(&decl.path);
                 // The function is reachable from every sub on its path, by the
                 // reference relative to that sub.
-                let mut sub = hub.subs.get_mut(decl.path[0]).expect("sub_entry created it");
+                let mut sub = hub
+                    .subs
+                    .get_mut(decl.path[0])
+                    .expect("sub_entry created it");
                 for depth in 0..decl.path.len() {
                     if depth > 0 {
-                        sub = sub.nested.get_mut(decl.path[depth]).expect("sub_entry created it");
+                        sub = sub
+                            .nested
+                            .get_mut(decl.path[depth])
+                            .expect("sub_entry created it");
                     }
-                    let prefix = decl.path[..=depth].iter().map(|p| p.len() + 1).sum::<usize>();
-                    sub.functions.insert(function.reference[prefix..].into(), function.clone());
+                    let prefix = decl.path[..=depth]
+                        .iter()
+                        .map(|p| p.len() + 1)
+                        .sum::<usize>();
+                    sub.functions
+                        .insert(function.reference[prefix..].into(), function.clone());
                 }
                 sub.modules.entry(decl.module).or_default().push(function);
             }
@@ -291,7 +320,9 @@ impl Hub {
         }
         for hook in load_hooks {
             let krate = hub.crates[hook.krate].name;
-            hub.sub_entry(&hook.path).load_hooks.push((krate, hook.hook));
+            hub.sub_entry(&hook.path)
+                .load_hooks
+                .push((krate, hook.hook));
         }
         for hook in run_hooks {
             hub.sub_entry(&hook.path).run_hooks.push(hook.hook);
@@ -310,10 +341,16 @@ impl Hub {
         if !self.subs.contains_key(top) {
             self.order.push(top.to_owned());
         }
-        let mut sub = self.subs.entry(top.to_owned()).or_insert_with(|| Sub::new(top, top.to_owned()));
+        let mut sub = self
+            .subs
+            .entry(top.to_owned())
+            .or_insert_with(|| Sub::new(top, top.to_owned()));
         for name in &path[1..] {
             let child_path = format!("{}.{name}", sub.path);
-            sub = sub.nested.entry((*name).to_owned()).or_insert_with(|| Sub::new(name, child_path));
+            sub = sub
+                .nested
+                .entry((*name).to_owned())
+                .or_insert_with(|| Sub::new(name, child_path));
         }
         sub
     }
@@ -334,7 +371,10 @@ impl Hub {
     pub fn add_sub(&mut self, name: &str) -> crate::Result<()> {
         let Some(sub) = self.subs.get_mut(name) else {
             let known: Vec<&str> = self.order.iter().map(String::as_str).collect();
-            bail!("there is no sub named `{name}` on the hub (subs: {})", known.join(", "));
+            bail!(
+                "there is no sub named `{name}` on the hub (subs: {})",
+                known.join(", ")
+            );
         };
         if sub.added {
             return Ok(());
@@ -350,7 +390,9 @@ impl Hub {
         }
         self.added.push(name.to_owned());
         for (krate, hook) in hooks {
-            hook(self).with_context(|| format!("the load hook of sub `{name}` (crate `{krate}`) failed"))?;
+            hook(self).with_context(|| {
+                format!("the load hook of sub `{name}` (crate `{krate}`) failed")
+            })?;
         }
         Ok(())
     }
@@ -377,12 +419,20 @@ impl Hub {
         let top = reference.split('.').next().unwrap_or_default();
         let reason = match self.subs.get(top) {
             None => format!("there is no sub named `{top}`"),
-            Some(sub) if !sub.added && sub.function(&reference[top.len()..].trim_start_matches('.')).is_some() => {
+            Some(sub)
+                if !sub.added
+                    && sub
+                        .function(reference[top.len()..].trim_start_matches('.'))
+                        .is_some() =>
+            {
                 format!("sub `{top}` has not been added to the hub")
             }
             Some(_) => format!("sub `{top}` has no plugin function with this reference"),
         };
-        CallError::UnknownRef { reference: reference.to_owned(), reason }
+        CallError::UnknownRef {
+            reference: reference.to_owned(),
+            reason,
+        }
     }
 
     /// A function by full reference, whether or not its sub was added.
@@ -429,7 +479,9 @@ impl Hub {
 
     /// Sets data of type `T` on the sub at `path` (pop's `hub.rpc.APP = …`).
     pub fn set_data<T: Any + Send + Sync>(&mut self, path: &str, value: T) -> crate::Result<()> {
-        let sub = self.sub_mut(path).ok_or_else(|| anyhow!("there is no sub named `{path}` on the hub"))?;
+        let sub = self
+            .sub_mut(path)
+            .ok_or_else(|| anyhow!("there is no sub named `{path}` on the hub"))?;
         sub.insert(value);
         Ok(())
     }
@@ -452,7 +504,8 @@ impl Hub {
             .opt
             .get(namespace)
             .ok_or_else(|| anyhow!("no configuration for `{namespace}`: was the config loaded?"))?;
-        T::deserialize(values).with_context(|| format!("the configuration of `{namespace}` does not fit its type"))
+        T::deserialize(values)
+            .with_context(|| format!("the configuration of `{namespace}` does not fit its type"))
     }
 
     /// The sub-command chosen on the command line, if any (pop's `hub.SUBPARSER`).
@@ -486,7 +539,10 @@ impl Hub {
 impl std::fmt::Debug for Hub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Hub")
-            .field("crates", &self.crates.iter().map(|c| c.name).collect::<Vec<_>>())
+            .field(
+                "crates",
+                &self.crates.iter().map(|c| c.name).collect::<Vec<_>>(),
+            )
             .field("subs", &self.order)
             .field("added", &self.added)
             .finish()

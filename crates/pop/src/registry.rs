@@ -150,7 +150,10 @@ impl Registry {
         }
         self.crates.push(info);
         let index = self.crates.len() - 1;
-        Some(CrateRegistrar { registry: self, index })
+        Some(CrateRegistrar {
+            registry: self,
+            index,
+        })
     }
 
     /// The crates registered so far, dependencies first.
@@ -169,11 +172,21 @@ impl CrateRegistrar<'_> {
     /// Declares that `dir` (relative to the crate root) holds the sub at `path`
     /// (`["rpc"]`, or `["rpc", "admin"]` for a nested sub).
     pub fn sub(&mut self, path: &[&'static str], dir: &'static str) {
-        self.registry.subs.push(SubDecl { krate: self.index, path: path.to_vec(), dir });
+        self.registry.subs.push(SubDecl {
+            krate: self.index,
+            path: path.to_vec(),
+            dir,
+        });
     }
 
     /// Registers the plugins of one module file of the sub at `path`.
-    pub fn module(&mut self, path: &[&'static str], module: &'static str, file: &'static str, plugins: &[Plugin]) {
+    pub fn module(
+        &mut self,
+        path: &[&'static str],
+        module: &'static str,
+        file: &'static str,
+        plugins: &[Plugin],
+    ) {
         self.registry.modules.push(ModuleDecl {
             krate: self.index,
             path: path.to_vec(),
@@ -184,7 +197,11 @@ impl CrateRegistrar<'_> {
     }
 
     /// Registers the load hook of the sub at `path` (`fn init(hub: &mut Hub)` in its `init.rs`).
-    pub fn load_hook<R: LoadHookOutput + 'static>(&mut self, path: &[&'static str], hook: fn(&mut Hub) -> R) {
+    pub fn load_hook<R: LoadHookOutput + 'static>(
+        &mut self,
+        path: &[&'static str],
+        hook: fn(&mut Hub) -> R,
+    ) {
         self.registry.load_hooks.push(HookDecl {
             krate: self.index,
             path: path.to_vec(),

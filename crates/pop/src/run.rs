@@ -24,7 +24,11 @@ impl Hub {
 
     /// [`Hub::load_config`] with the arguments (program name first) and the
     /// environment given, for tests.
-    pub fn load_config_from<I, T>(&mut self, args: I, env: impl Fn(&str) -> Option<String>) -> crate::Result<()>
+    pub fn load_config_from<I, T>(
+        &mut self,
+        args: I,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> crate::Result<()>
     where
         I: IntoIterator<Item = T>,
         T: Into<OsString>,
@@ -35,7 +39,10 @@ impl Hub {
         self.subcommand = loaded.subcommand;
         if let Some(app) = self.app() {
             let app = &self.opt[app.name];
-            start_logging(app["log_level"].as_str().unwrap_or("info"), app["log_file"].as_str())?;
+            start_logging(
+                app["log_level"].as_str().unwrap_or("info"),
+                app["log_file"].as_str(),
+            )?;
         }
         Ok(())
     }
@@ -85,7 +92,9 @@ async fn stop_on_signal(hub: Arc<Hub>) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut term) = signal(SignalKind::terminate()) else { return };
+        let Ok(mut term) = signal(SignalKind::terminate()) else {
+            return;
+        };
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}
@@ -103,7 +112,9 @@ async fn stop_on_signal(hub: Arc<Hub>) {
 
 fn start_logging(level: &str, file: Option<&str>) -> crate::Result<()> {
     let level: tracing::Level = level.parse().unwrap_or(tracing::Level::INFO);
-    let builder = tracing_subscriber::fmt().with_max_level(level).with_target(false);
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_target(false);
     // A second hub in the same process (tests) keeps the first subscriber.
     let _ = match file {
         Some(path) => {
@@ -112,7 +123,10 @@ fn start_logging(level: &str, file: Option<&str>) -> crate::Result<()> {
                 .append(true)
                 .open(path)
                 .with_context(|| format!("cannot open the log file {path}"))?;
-            builder.with_ansi(false).with_writer(std::sync::Mutex::new(file)).try_init()
+            builder
+                .with_ansi(false)
+                .with_writer(std::sync::Mutex::new(file))
+                .try_init()
         }
         None => builder.with_writer(std::io::stderr).try_init(),
     };

@@ -71,7 +71,9 @@ mod math {
     /// Counts calls in data shared across tasks.
     #[plugin]
     pub fn count(hub: &Hub) -> usize {
-        let counter = hub.data::<super::Counter>("rpc").expect("set by the load hook");
+        let counter = hub
+            .data::<super::Counter>("rpc")
+            .expect("set by the load hook");
         counter.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1
     }
 
@@ -139,7 +141,11 @@ const APP_CONFIG: &[Opt] = &[
     Opt::new("token", Kind::String).help("A secret"),
     Opt::f64("ratio", 0.5),
 ];
-const APP_FLAGS: &[Flag] = &[Flag::new("addr").short('a'), Flag::new("port").short('p'), Flag::new("debug")];
+const APP_FLAGS: &[Flag] = &[
+    Flag::new("addr").short('a'),
+    Flag::new("port").short('p'),
+    Flag::new("debug"),
+];
 
 fn ext_register(registry: &mut Registry) {
     const EXT_CONFIG: &[Opt] = &[Opt::u64("workers", 4).help("Worker count")];
@@ -155,7 +161,12 @@ fn ext_register(registry: &mut Registry) {
         return;
     };
     krate.sub(&["rpc"], "src/rpc");
-    krate.module(&["rpc"], "ext_math", "src/rpc/ext_math.rs", &[ext_math::__pop_plugin_add()]);
+    krate.module(
+        &["rpc"],
+        "ext_math",
+        "src/rpc/ext_math.rs",
+        &[ext_math::__pop_plugin_add()],
+    );
     krate.load_hook(&["rpc"], |_hub| hooked("ext rpc"));
 }
 
@@ -190,7 +201,12 @@ fn register(registry: &mut Registry) {
         ],
     );
     krate.sub(&["rpc", "admin"], "src/rpc/admin");
-    krate.module(&["rpc", "admin"], "users", "src/rpc/admin/users.rs", &[users::__pop_plugin_list()]);
+    krate.module(
+        &["rpc", "admin"],
+        "users",
+        "src/rpc/admin/users.rs",
+        &[users::__pop_plugin_list()],
+    );
     krate.load_hook(&["rpc", "admin"], |_hub| hooked("app rpc.admin"));
     krate.sub(&["tools"], "src/tools");
     krate.load_hook(&["tools"], |_hub| hooked("app tools"));
@@ -209,20 +225,56 @@ fn call(hub: &Hub, reference: &str, kwargs: Value) -> Result<Value, CallError> {
 #[test]
 fn calls_by_reference_with_defaults_options_and_numeric_strings() {
     let hub = hub();
-    assert_eq!(call(&hub, "rpc.math.fib", json!({"num": 11})).unwrap(), json!(89));
-    assert_eq!(call(&hub, "rpc.math.fib", json!({"num": "11"})).unwrap(), json!(89));
+    assert_eq!(
+        call(&hub, "rpc.math.fib", json!({"num": 11})).unwrap(),
+        json!(89)
+    );
+    assert_eq!(
+        call(&hub, "rpc.math.fib", json!({"num": "11"})).unwrap(),
+        json!(89)
+    );
     assert_eq!(call(&hub, "rpc.math.fib", json!({})).unwrap(), json!(55));
     assert_eq!(call(&hub, "rpc.math.fib", Value::Null).unwrap(), json!(55));
-    assert_eq!(call(&hub, "rpc.math.triple", json!({"num": "33"})).unwrap(), json!(99));
-    assert_eq!(call(&hub, "rpc.math.greet", json!({"name": "pop"})).unwrap(), json!("Hello, pop!"));
     assert_eq!(
-        call(&hub, "rpc.math.greet", json!({"name": "pop", "title": "Dr."})).unwrap(),
+        call(&hub, "rpc.math.triple", json!({"num": "33"})).unwrap(),
+        json!(99)
+    );
+    assert_eq!(
+        call(&hub, "rpc.math.greet", json!({"name": "pop"})).unwrap(),
+        json!("Hello, pop!")
+    );
+    assert_eq!(
+        call(
+            &hub,
+            "rpc.math.greet",
+            json!({"name": "pop", "title": "Dr."})
+        )
+        .unwrap(),
         json!("Hello, Dr. pop!")
     );
-    assert_eq!(call(&hub, "rpc.math.greet", json!({"name": "pop", "title": null})).unwrap(), json!("Hello, pop!"));
-    assert_eq!(call(&hub, "rpc.math.total", json!({"values": [1, "2.5", 3]})).unwrap_err().kind(), "bad_arguments");
-    assert_eq!(call(&hub, "rpc.math.total", json!({"values": [1, 2.5]})).unwrap(), json!(3.5));
-    assert_eq!(call(&hub, "rpc.ext_math.add", json!({"a": -2, "b": "5"})).unwrap(), json!(3));
+    assert_eq!(
+        call(
+            &hub,
+            "rpc.math.greet",
+            json!({"name": "pop", "title": null})
+        )
+        .unwrap(),
+        json!("Hello, pop!")
+    );
+    assert_eq!(
+        call(&hub, "rpc.math.total", json!({"values": [1, "2.5", 3]}))
+            .unwrap_err()
+            .kind(),
+        "bad_arguments"
+    );
+    assert_eq!(
+        call(&hub, "rpc.math.total", json!({"values": [1, 2.5]})).unwrap(),
+        json!(3.5)
+    );
+    assert_eq!(
+        call(&hub, "rpc.ext_math.add", json!({"a": -2, "b": "5"})).unwrap(),
+        json!(3)
+    );
 }
 
 #[test]
@@ -236,8 +288,16 @@ fn direct_calls_stay_plain_rust() {
 fn bad_arguments_name_the_parameter() {
     let hub = hub();
     let cases = [
-        (json!({"num": "eleven"}), "num", "invalid type: string \"eleven\", expected u64"),
-        (json!({"num": -1}), "num", "invalid value: integer `-1`, expected u64"),
+        (
+            json!({"num": "eleven"}),
+            "num",
+            "invalid type: string \"eleven\", expected u64",
+        ),
+        (
+            json!({"num": -1}),
+            "num",
+            "invalid value: integer `-1`, expected u64",
+        ),
         (json!({"nmu": 3}), "nmu", "unknown argument"),
     ];
     for (kwargs, parameter, message) in cases {
@@ -249,16 +309,25 @@ fn bad_arguments_name_the_parameter() {
         assert!(text.contains(parameter) && text.contains(message), "{text}");
     }
     let err = call(&hub, "rpc.math.greet", json!({})).unwrap_err();
-    assert_eq!(err.to_string(), "bad argument `name` for `rpc.math.greet`: missing required argument");
+    assert_eq!(
+        err.to_string(),
+        "bad argument `name` for `rpc.math.greet`: missing required argument"
+    );
     let err = call(&hub, "rpc.math.fib", json!([11])).unwrap_err();
-    assert_eq!(err.to_string(), "bad arguments for `rpc.math.fib`: kwargs must be a JSON object, not an array");
+    assert_eq!(
+        err.to_string(),
+        "bad arguments for `rpc.math.fib`: kwargs must be a JSON object, not an array"
+    );
 }
 
 #[test]
 fn unknown_references_say_why() {
     let hub = hub();
     for (reference, reason) in [
-        ("rpc.math.nope", "sub `rpc` has no plugin function with this reference"),
+        (
+            "rpc.math.nope",
+            "sub `rpc` has no plugin function with this reference",
+        ),
         ("nosub.math.fib", "there is no sub named `nosub`"),
         ("rpc.math", "sub `rpc` has no plugin function"),
         ("", "there is no sub named ``"),
@@ -274,26 +343,42 @@ fn plugin_errors_and_panics_are_reported_and_the_hub_stays_usable() {
     let hub = hub();
     let err = call(&hub, "rpc.math.broken", json!({})).unwrap_err();
     assert_eq!(err.kind(), "plugin_error");
-    assert_eq!(err.to_string(), "`rpc.math.broken` failed: the disk is full");
+    assert_eq!(
+        err.to_string(),
+        "`rpc.math.broken` failed: the disk is full"
+    );
     let err = call(&hub, "rpc.math.explode", json!({})).unwrap_err();
     assert_eq!(err.kind(), "panic");
     assert_eq!(err.to_string(), "`rpc.math.explode` panicked: kaboom");
     let err = call(&hub, "rpc.math.explode_later", json!({})).unwrap_err();
-    assert_eq!((err.kind(), err.to_string().contains("kaboom later")), ("panic", true));
-    assert_eq!(call(&hub, "rpc.math.fib", json!({"num": 11})).unwrap(), json!(89));
+    assert_eq!(
+        (err.kind(), err.to_string().contains("kaboom later")),
+        ("panic", true)
+    );
+    assert_eq!(
+        call(&hub, "rpc.math.fib", json!({"num": 11})).unwrap(),
+        json!(89)
+    );
 }
 
 #[test]
 fn load_hooks_run_once_in_order_and_set_shared_data() {
     let mut hub = Hub::new(register).unwrap();
     let err = call(&hub, "rpc.math.fib", json!({})).unwrap_err();
-    assert!(err.to_string().contains("sub `rpc` has not been added to the hub"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("sub `rpc` has not been added to the hub"),
+        "{err}"
+    );
     hub.add_sub("rpc").unwrap();
     hub.add_sub("rpc").unwrap();
     hub.add_all_subs().unwrap();
     let hooks = HOOKS.with(|hooks| hooks.borrow().clone());
     assert_eq!(hooks, ["ext rpc", "app rpc", "app rpc.admin", "app tools"]);
-    assert_eq!(call(&hub, "rpc.math.fib_label", json!({"num": 11})).unwrap(), json!("fib=89"));
+    assert_eq!(
+        call(&hub, "rpc.math.fib_label", json!({"num": 11})).unwrap(),
+        json!("fib=89")
+    );
 
     let hub = std::sync::Arc::new(hub);
     let threads: Vec<_> = (0..4)
@@ -307,7 +392,10 @@ fn load_hooks_run_once_in_order_and_set_shared_data() {
         })
         .collect();
     threads.into_iter().for_each(|t| t.join().unwrap());
-    assert_eq!(hub.data::<Counter>("rpc").unwrap().0.load(Ordering::SeqCst), 100);
+    assert_eq!(
+        hub.data::<Counter>("rpc").unwrap().0.load(Ordering::SeqCst),
+        100
+    );
 }
 
 #[test]
@@ -319,21 +407,39 @@ fn a_failing_load_hook_names_its_sub_and_crate() {
     }
     let mut hub = Hub::new(failing).unwrap();
     let err = hub.add_sub("rpc").unwrap_err();
-    assert_eq!(format!("{err:#}"), "the load hook of sub `rpc` (crate `poppy`) failed: no database");
+    assert_eq!(
+        format!("{err:#}"),
+        "the load hook of sub `rpc` (crate `poppy`) failed: no database"
+    );
     let err = hub.add_sub("nope").unwrap_err();
-    assert_eq!(err.to_string(), "there is no sub named `nope` on the hub (subs: rpc)");
+    assert_eq!(
+        err.to_string(),
+        "there is no sub named `nope` on the hub (subs: rpc)"
+    );
 }
 
 #[test]
 fn nested_subs_have_hierarchical_references() {
     let hub = hub();
-    assert_eq!(call(&hub, "rpc.admin.users.list", json!({})).unwrap(), json!(["ada", "grace"]));
+    assert_eq!(
+        call(&hub, "rpc.admin.users.list", json!({})).unwrap(),
+        json!(["ada", "grace"])
+    );
     let rpc = hub.sub("rpc").unwrap();
     let admin = hub.sub("rpc.admin").unwrap();
     assert_eq!((admin.name(), admin.path()), ("admin", "rpc.admin"));
-    assert_eq!(pop::block_on(rpc.call(&hub, "admin.users.list", json!({}))).unwrap(), json!(["ada", "grace"]));
-    assert_eq!(pop::block_on(admin.call(&hub, "users.list", json!({}))).unwrap(), json!(["ada", "grace"]));
-    assert_eq!(pop::block_on(rpc.call(&hub, "math.fib", json!({"num": 7}))).unwrap(), json!(13));
+    assert_eq!(
+        pop::block_on(rpc.call(&hub, "admin.users.list", json!({}))).unwrap(),
+        json!(["ada", "grace"])
+    );
+    assert_eq!(
+        pop::block_on(admin.call(&hub, "users.list", json!({}))).unwrap(),
+        json!(["ada", "grace"])
+    );
+    assert_eq!(
+        pop::block_on(rpc.call(&hub, "math.fib", json!({"num": 7}))).unwrap(),
+        json!(13)
+    );
     // Relative references never leave the sub, and init is not a plugin.
     for outside in ["rpc.math.fib", "tools.x.y", "init.run", "math"] {
         let err = pop::block_on(rpc.call(&hub, outside, json!({}))).unwrap_err();
@@ -353,7 +459,10 @@ fn the_hub_lists_subs_functions_parameters_and_docs() {
     assert_eq!(fib.doc(), "Return the num'th Fibonacci number.");
     assert_eq!((fib.crate_name(), fib.file()), ("poppy", "src/rpc/math.rs"));
     let param = fib.params()[0];
-    assert_eq!((param.name, param.ty, param.default, param.optional), ("num", "u64", Some("10"), false));
+    assert_eq!(
+        (param.name, param.ty, param.default, param.optional),
+        ("num", "u64", Some("10"), false)
+    );
     let greet = hub.function("rpc.math.greet").unwrap();
     assert!(greet.params()[0].is_required() && !greet.params()[1].is_required());
     assert_eq!(greet.params()[1].ty, "Option<String>");
@@ -361,16 +470,39 @@ fn the_hub_lists_subs_functions_parameters_and_docs() {
     assert_eq!(all.first(), Some(&"rpc.admin.users.list"));
     assert!(all.windows(2).all(|w| w[0] < w[1]));
     assert_eq!(hub.app().map(|app| app.name), Some("poppy"));
-    assert_eq!(hub.crates().iter().map(|c| c.name).collect::<Vec<_>>(), ["ext", "poppy"]);
+    assert_eq!(
+        hub.crates().iter().map(|c| c.name).collect::<Vec<_>>(),
+        ["ext", "poppy"]
+    );
 }
 
 #[test]
 fn two_crates_defining_one_reference_is_an_error_naming_both() {
     fn clashing(registry: &mut Registry) {
-        let mut ext = registry.krate(CrateInfo { name: "ext", ..app_info("ext") }).unwrap();
-        ext.module(&["rpc"], "math", "src/rpc/math.rs", &[ext_math::__pop_plugin_fib()]);
-        let mut app = registry.krate(CrateInfo { cli_config: &[], ..app_info("poppy") }).unwrap();
-        app.module(&["rpc"], "math", "src/rpc/math.rs", &[math::__pop_plugin_fib()]);
+        let mut ext = registry
+            .krate(CrateInfo {
+                name: "ext",
+                ..app_info("ext")
+            })
+            .unwrap();
+        ext.module(
+            &["rpc"],
+            "math",
+            "src/rpc/math.rs",
+            &[ext_math::__pop_plugin_fib()],
+        );
+        let mut app = registry
+            .krate(CrateInfo {
+                cli_config: &[],
+                ..app_info("poppy")
+            })
+            .unwrap();
+        app.module(
+            &["rpc"],
+            "math",
+            "src/rpc/math.rs",
+            &[math::__pop_plugin_fib()],
+        );
     }
     let err = Hub::new(clashing).unwrap_err().to_string();
     assert_eq!(
@@ -386,22 +518,41 @@ fn two_crates_declaring_one_flag_is_an_error_naming_both() {
         registry.krate(app_info("poppy")).unwrap();
     }
     let err = Hub::new(clashing).unwrap_err().to_string();
-    assert!(err.contains("the flag --port is declared by both crate `ext` and crate `poppy`"), "{err}");
-    assert!(err.contains("the flag -p is declared by both crate `ext` and crate `poppy`"), "{err}");
+    assert!(
+        err.contains("the flag --port is declared by both crate `ext` and crate `poppy`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("the flag -p is declared by both crate `ext` and crate `poppy`"),
+        "{err}"
+    );
 
     fn builtin(registry: &mut Registry) {
         const FLAGS: &[Flag] = &[Flag::new("port").short('h')];
-        registry.krate(CrateInfo { cli_config: FLAGS, ..app_info("poppy") }).unwrap();
+        registry
+            .krate(CrateInfo {
+                cli_config: FLAGS,
+                ..app_info("poppy")
+            })
+            .unwrap();
     }
     let err = Hub::new(builtin).unwrap_err().to_string();
     assert_eq!(err, "crate `poppy` declares the flag -h, which is built in");
 
     fn undeclared(registry: &mut Registry) {
         const FLAGS: &[Flag] = &[Flag::new("prot")];
-        registry.krate(CrateInfo { cli_config: FLAGS, ..app_info("poppy") }).unwrap();
+        registry
+            .krate(CrateInfo {
+                cli_config: FLAGS,
+                ..app_info("poppy")
+            })
+            .unwrap();
     }
     let err = Hub::new(undeclared).unwrap_err().to_string();
-    assert_eq!(err, "crate `poppy`: CLI_CONFIG names `prot`, which its CONFIG does not declare");
+    assert_eq!(
+        err,
+        "crate `poppy`: CLI_CONFIG names `prot`, which its CONFIG does not declare"
+    );
 }
 
 mod config {
@@ -409,7 +560,10 @@ mod config {
     use std::collections::HashMap;
 
     fn load(args: &[&str], env: &[(&str, &str)]) -> Result<Hub> {
-        let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let mut hub = Hub::new(register)?;
         let args = std::iter::once("poppy").chain(args.iter().copied());
         hub.load_config_from(args, |name| env.get(name).cloned())?;
@@ -417,14 +571,17 @@ mod config {
     }
 
     fn temp_file(name: &str, text: &str) -> String {
-        let path = std::env::temp_dir().join(format!("pop-conf-{}-{name}.toml", std::process::id()));
+        let path =
+            std::env::temp_dir().join(format!("pop-conf-{}-{name}.toml", std::process::id()));
         std::fs::write(&path, text).unwrap();
         path.display().to_string()
     }
 
     fn error(args: &[&str], env: &[(&str, &str)]) -> String {
         let err = load(args, env).unwrap_err();
-        let config = err.downcast_ref::<pop::ConfigError>().expect("a ConfigError");
+        let config = err
+            .downcast_ref::<pop::ConfigError>()
+            .expect("a ConfigError");
         assert_eq!(config.exit_code(), 2);
         config.to_string()
     }
@@ -440,17 +597,34 @@ mod config {
 
         let file = temp_file("layers", "port = 9000\n[ext]\nworkers = 8\n");
         let hub = load(&["--config", &file], &[]).unwrap();
-        assert_eq!((hub.opt()["poppy"]["port"].clone(), hub.opt()["ext"]["workers"].clone()), (json!(9000), json!(8)));
+        assert_eq!(
+            (
+                hub.opt()["poppy"]["port"].clone(),
+                hub.opt()["ext"]["workers"].clone()
+            ),
+            (json!(9000), json!(8))
+        );
         let hub = load(&[], &[("POPPY_CONFIG", &file), ("POPPY_PORT", "9100")]).unwrap();
         assert_eq!(hub.opt()["poppy"]["port"], json!(9100));
-        let hub = load(&["-p", "9200"], &[("POPPY_CONFIG", &file), ("POPPY_PORT", "9100")]).unwrap();
+        let hub = load(
+            &["-p", "9200"],
+            &[("POPPY_CONFIG", &file), ("POPPY_PORT", "9100")],
+        )
+        .unwrap();
         assert_eq!(hub.opt()["poppy"]["port"], json!(9200));
-        let hub = load(&["--port=9300", "--workers", "2", "--debug"], &[("EXT_WORKERS", "16")]).unwrap();
+        let hub = load(
+            &["--port=9300", "--workers", "2", "--debug"],
+            &[("EXT_WORKERS", "16")],
+        )
+        .unwrap();
         assert_eq!(hub.opt()["poppy"]["port"], json!(9300));
         assert_eq!(hub.opt()["ext"]["workers"], json!(2));
         assert_eq!(hub.opt()["poppy"]["debug"], json!(true));
 
-        let section = temp_file("section", "[poppy]\naddr = \"0.0.0.0\"\nratio = 2\ntoken = \"s3cret\"\n");
+        let section = temp_file(
+            "section",
+            "[poppy]\naddr = \"0.0.0.0\"\nratio = 2\ntoken = \"s3cret\"\n",
+        );
         let hub = load(&["--config", &section], &[("POPPY_DEBUG", "yes")]).unwrap();
         assert_eq!(hub.opt()["poppy"]["addr"], json!("0.0.0.0"));
         assert_eq!(hub.opt()["poppy"]["ratio"], json!(2.0));
@@ -468,7 +642,10 @@ mod config {
         }
         let hub = load(&["-a", "::1"], &[]).unwrap();
         let poppy: Poppy = hub.opt_as("poppy").unwrap();
-        assert_eq!((poppy.addr.as_str(), poppy.port, poppy.token), ("::1", 8888, None));
+        assert_eq!(
+            (poppy.addr.as_str(), poppy.port, poppy.token),
+            ("::1", 8888, None)
+        );
         let port: u16 = pop::__private::typed_option(&hub.opt()["poppy"], "poppy", "port").unwrap();
         assert_eq!(port, 8888);
         let err = hub.opt_as::<Poppy>("nope").unwrap_err();
@@ -494,10 +671,21 @@ mod config {
         );
         let unknown = temp_file("unknown", "prot = 1\n");
         let message = error(&["--config", &unknown], &[]);
-        assert!(message.starts_with(&format!("config file {unknown}: unknown option `prot` for `poppy`")), "{message}");
-        let missing = std::env::temp_dir().join("pop-conf-does-not-exist.toml").display().to_string();
+        assert!(
+            message.starts_with(&format!(
+                "config file {unknown}: unknown option `prot` for `poppy`"
+            )),
+            "{message}"
+        );
+        let missing = std::env::temp_dir()
+            .join("pop-conf-does-not-exist.toml")
+            .display()
+            .to_string();
         let message = error(&[], &[("POPPY_CONFIG", &missing)]);
-        assert!(message.starts_with(&format!("config file {missing}: cannot be read")), "{message}");
+        assert!(
+            message.starts_with(&format!("config file {missing}: cannot be read")),
+            "{message}"
+        );
         let broken = temp_file("broken", "port = \n");
         assert!(error(&["--config", &broken], &[]).contains("is not valid TOML"));
         assert_eq!(
@@ -509,7 +697,10 @@ mod config {
             "invalid value for option `poppy.debug` from environment variable POPPY_DEBUG: `maybe` is not true or false"
         );
         let usage = error(&["--prot", "1"], &[]);
-        assert!(usage.starts_with("error: unexpected argument '--prot' found"), "{usage}");
+        assert!(
+            usage.starts_with("error: unexpected argument '--prot' found"),
+            "{usage}"
+        );
     }
 
     #[test]
@@ -542,23 +733,43 @@ mod config {
     #[test]
     fn subcommands_are_chosen_and_take_their_flags() {
         fn with_subcommands(registry: &mut Registry) {
-            const SUBCOMMANDS: &[Subcommand] = &[Subcommand::new("serve").help("Serve"), Subcommand::new("check")];
+            const SUBCOMMANDS: &[Subcommand] = &[
+                Subcommand::new("serve").help("Serve"),
+                Subcommand::new("check"),
+            ];
             const FLAGS: &[Flag] = &[
                 Flag::new("port").subcommands(&["serve"]),
                 Flag::new("debug").subcommands(&["_global_"]),
             ];
-            registry.krate(CrateInfo { subcommands: SUBCOMMANDS, cli_config: FLAGS, ..app_info("poppy") });
+            registry.krate(CrateInfo {
+                subcommands: SUBCOMMANDS,
+                cli_config: FLAGS,
+                ..app_info("poppy")
+            });
         }
         let mut hub = Hub::new(with_subcommands).unwrap();
-        hub.load_config_from(["poppy", "serve", "--port", "1234", "--debug"], |_| None).unwrap();
+        hub.load_config_from(["poppy", "serve", "--port", "1234", "--debug"], |_| None)
+            .unwrap();
         assert_eq!(hub.subcommand(), Some("serve"));
-        assert_eq!((hub.opt()["poppy"]["port"].clone(), hub.opt()["poppy"]["debug"].clone()), (json!(1234), json!(true)));
+        assert_eq!(
+            (
+                hub.opt()["poppy"]["port"].clone(),
+                hub.opt()["poppy"]["debug"].clone()
+            ),
+            (json!(1234), json!(true))
+        );
         let mut hub = Hub::new(with_subcommands).unwrap();
-        hub.load_config_from(["poppy", "--debug", "check"], |_| None).unwrap();
+        hub.load_config_from(["poppy", "--debug", "check"], |_| None)
+            .unwrap();
         assert_eq!(hub.subcommand(), Some("check"));
         let mut hub = Hub::new(with_subcommands).unwrap();
-        let err = hub.load_config_from(["poppy", "check", "--port", "1"], |_| None).unwrap_err();
-        assert_eq!(err.downcast_ref::<pop::ConfigError>().unwrap().exit_code(), 2);
+        let err = hub
+            .load_config_from(["poppy", "check", "--port", "1"], |_| None)
+            .unwrap_err();
+        assert_eq!(
+            err.downcast_ref::<pop::ConfigError>().unwrap().exit_code(),
+            2
+        );
     }
 }
 
@@ -574,7 +785,9 @@ fn run_hooks_start_and_stop_on_request() {
             STOPPED.store(true, Ordering::SeqCst);
         });
         krate.sub(&["tools"], "src/tools");
-        krate.run_hook(&["tools"], |_hub: std::sync::Arc<Hub>| async move { Err::<(), _>(anyhow!("cannot start")) });
+        krate.run_hook(&["tools"], |_hub: std::sync::Arc<Hub>| async move {
+            Err::<(), _>(anyhow!("cannot start"))
+        });
     }
     let mut hub = Hub::new(with_run_hook).unwrap();
     hub.add_sub("rpc").unwrap();

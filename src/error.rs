@@ -1,0 +1,69 @@
+//! Errors as values: one `error:` line, an optional `hint:`, and an exit code.
+
+use std::fmt;
+use std::path::Path;
+
+/// What went wrong, for the user: exit code 2 for bad input, 1 for the rest.
+#[derive(Debug)]
+pub struct Error {
+    message: String,
+    hint: Option<String>,
+    usage: bool,
+}
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Bad usage or invalid input (a bad name, an unknown pattern, not inside a project): exit 2.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Error {
+            message: message.into(),
+            hint: None,
+            usage: true,
+        }
+    }
+
+    /// Any other failure: exit 1.
+    pub fn failure(message: impl Into<String>) -> Self {
+        Error {
+            message: message.into(),
+            hint: None,
+            usage: false,
+        }
+    }
+
+    /// An I/O failure on `path`.
+    pub fn io(action: &str, path: &Path, err: std::io::Error) -> Self {
+        Error::failure(format!("cannot {action} {}: {err}", path.display()))
+    }
+
+    /// Adds the one `hint:` line.
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// The message, without `error:`.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The hint, without `hint:`.
+    pub fn hint_text(&self) -> Option<&str> {
+        self.hint.as_deref()
+    }
+
+    /// The process exit code.
+    pub fn exit_code(&self) -> u8 {
+        if self.usage { 2 } else { 1 }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}

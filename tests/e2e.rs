@@ -1,0 +1,524 @@
+//! End to end, as a user works: generate projects into a temp dir, build
+//! them with cargo, run them, and talk to them over loopback HTTP.
+//!
+//! Every generated project shares one `CARGO_TARGET_DIR`, and each scenario
+//! builds its project once.
+
+mod support;
+
+use std::sync::OnceLock;
+
+use serde_json::json;
+use support::*;
+
+/// SPEC section 5's plugin file, exactly as written there.
+const SPEC_MATH: &str = r#"use pop::prelude::*;
+
+/// Return the num'th Fibonacci number.
+#[plugin]
+pub async fn fib(_hub: &Hub, #[default(10)] num: u64) -> Result<u64> {
+    let (mut prev, mut curr) = (0u64, 1u64);
+    if num < 2 { return Ok(num); }
+    for _ in 1..num { (prev, curr) = (curr, prev + curr); }
+    Ok(curr)
+}
+
+/// Triple a number.
+#[plugin]
+pub fn triple(_hub: &Hub, #[default(10)] num: u64) -> u64 { num * 3 }
+"#;
+
+/// Plugins that fail on purpose, for the error rows of the wire protocol.
+const FAILING: &str = r#"use pop::prelude::*;
+
+/// Always returns an error.
+#[plugin]
+pub fn broken(_hub: &Hub) -> Result<u64> {
+    bail!("the disk is full")
+}
+
+/// Always panics.
+#[plugin]
+pub fn explode(_hub: &Hub) -> u64 {
+    panic!("kaboom")
+}
+
+/// Needs a name.
+#[plugin]
+pub fn greet(_hub: &Hub, name: String) -> String {
+    format!("Hello, {name}!")
+}
+"#;
+
+/// `new poppy` → `add-sub rpc --pattern router` → SPEC's math.rs, built once.
+struct Tutorial {
+    _scratch: Scratch,
+    project: std::path::PathBuf,
+    binary: std::path::PathBuf,
+}
+
+fn tutorial() -> &'static Tutorial {
+    static TUTORIAL: OnceLock<Tutorial> = OnceLock::new();
+    TUTORIAL.get_or_init(|| {
+        let scratch = Scratch::new("tutorial");
+        ok(pop_create(
+            &scratch.path,
+            &["new", "poppy", "--vcs", "none"],
+        ));
+        let project = scratch.join("poppy");
+        ok(pop_create(
+            &project,
+            &["add-sub", "rpc", "--pattern", "router"],
+        ));
+        passes_its_checks(&project);
+        std::fs::write(project.join("src/rpc/math.rs"), SPEC_MATH).unwrap();
+        std::fs::write(project.join("src/rpc/failing.rs"), FAILING).unwrap();
+        cargo(&project, &["build", "--quiet"]);
+        let binary = target_dir().join("debug").join("poppy");
+        Tutorial {
+            _scratch: scratch,
+            project,
+            binary,
+        }
+    })
+}
+
+#[test]
+fn a_fresh_app_greets_lists_its_options_and_passes_its_checks() {
+    let scratch = Scratch::new("fresh");
+    let output = ok(pop_create(&scratch.path, &["new", "freshapp"]));
+    let project = scratch.join("freshapp");
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("create    src/freshapp/init.rs"),
+        "{stderr}"
+    );
+    for path in [
+        "Cargo.toml",
+        "build.rs",
+        "src/main.rs",
+        "src/conf.rs",
+        "src/freshapp/init.rs",
+        "tests/cli.rs",
+        "README.md",
+        ".gitignore",
+        ".pop-create.toml",
+        ".git",
+    ] {
+        assert!(project.join(path).exists(), "{path} is missing");
+    }
+    assert_no_machine_paths(&project);
+    let conf = std::fs::read_to_string(project.join("src/conf.rs")).unwrap();
+    for table in [
+        "pub const CONFIG",
+        "pub const CLI_CONFIG",
+        "pub const SUBCOMMANDS",
+        "pub const DYNE",
+    ] {
+        assert!(conf.contains(table), "{table} missing from src/conf.rs");
+    }
+
+    let run = ok(pop_create(&project, &["run"]));
+    assert!(
+        text(&run.stdout).contains("Hello from freshapp!"),
+        "{}",
+        text(&run.stdout)
+    );
+    assert!(
+        text(&run.stderr).contains(&format!("`freshapp` at {}", project.display())),
+        "names the root it used"
+    );
+
+    // From a subdirectory, with the app's --help.
+    let help = ok(pop_create(
+        &project.join("src/freshapp"),
+        &["run", "--", "--help"],
+    ));
+    let help = text(&help.stdout);
+    for needle in [
+        "--config <CONFIG>",
+        "--log-level <LOG_LEVEL>",
+        "[default: \"info\"]",
+        "[env: FRESHAPP_LOG_LEVEL]",
+    ] {
+        assert!(help.contains(needle), "{needle:?} not in:\n{help}");
+    }
+    let bad = pop_create(&project, &["run", "--", "--log-level", "loud"]);
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "the app's exit code comes through"
+    );
+    assert!(text(&bad.stderr).contains("from command-line flag --log-level"));
+
+    passes_its_checks(&project);
+}
+
+#[test]
+fn the_tutorial_router_answers_every_row_of_the_wire_protocol() {
+    let tutorial = tutorial();
+    let port = free_port().to_string();
+    let mut run = command(
+        env!("CARGO_BIN_EXE_pop-create"),
+        &tutorial.project,
+        &["run", "--", "--port", &port],
+    );
+    run.env_remove("POPPY_CONFIG");
+    let server = Server::start(run);
+    assert_eq!(server.addr, format!("127.0.0.1:{port}"));
+    assert!(server.before.contains("Hello from poppy!"));
+
+    let fib = server.get(r#"{"ref": "math.fib", "kwargs": {"num": "11"}}"#);
+    assert_eq!((fib.status, fib.json()), (200, json!({"ref": 89})));
+    assert_eq!(fib.body, r#"{"ref": 89}"#, "spelled as pop spells it");
+    assert_eq!(fib.content_type, "application/json");
+    let triple = server.get(r#"{"ref": "math.triple", "kwargs": {"num": "33"}}"#);
+    assert_eq!((triple.status, triple.json()), (200, json!({"ref": 99})));
+    let defaults = server.get(r#"{"ref": "math.fib"}"#);
+    assert_eq!(
+        (defaults.status, defaults.json()),
+        (200, json!({"ref": 55}))
+    );
+    let post = request(
+        &server.addr,
+        "POST",
+        "/",
+        r#"{"ref": "math.fib", "kwargs": {"num": 11}}"#,
+    );
+    assert_eq!((post.status, post.json()), (200, json!({"ref": 89})));
+
+    let bare = server.get("");
+    assert_eq!(bare.status, 200);
+    assert!(bare.content_type.starts_with("text/plain"));
+    let example = bare.body.lines().next().unwrap();
+    assert!(
+        example.starts_with(&format!(
+            "example: curl -X GET http://127.0.0.1:{port} -d '"
+        )),
+        "{example}"
+    );
+    // The example works as given.
+    let body = example
+        .split_once(" -d '")
+        .unwrap()
+        .1
+        .trim_end_matches('\'');
+    assert_eq!(server.get(body).status, 200, "{body}");
+
+    let rows: &[(&str, u16, &str)] = &[
+        ("not json", 400, "bad_request"),
+        ("[1, 2]", 400, "bad_request"),
+        (r#"{"kwargs": {}}"#, 400, "bad_request"),
+        (r#"{"ref": 7}"#, 400, "bad_request"),
+        (r#"{"ref": "math.nope"}"#, 404, "unknown_ref"),
+        (r#"{"ref": "rpc.math.fib"}"#, 404, "unknown_ref"),
+        (r#"{"ref": "poppy.init.cli"}"#, 404, "unknown_ref"),
+        (r#"{"ref": "init.run"}"#, 404, "unknown_ref"),
+        (r#"{"ref": "math"}"#, 404, "unknown_ref"),
+        (
+            r#"{"ref": "math.fib", "kwargs": {"num": "eleven"}}"#,
+            400,
+            "bad_arguments",
+        ),
+        (
+            r#"{"ref": "math.fib", "kwargs": {"nmu": 3}}"#,
+            400,
+            "bad_arguments",
+        ),
+        (
+            r#"{"ref": "math.fib", "kwargs": [11]}"#,
+            400,
+            "bad_arguments",
+        ),
+        (r#"{"ref": "failing.greet"}"#, 400, "bad_arguments"),
+        (r#"{"ref": "failing.broken"}"#, 500, "plugin_error"),
+        (r#"{"ref": "failing.explode"}"#, 500, "panic"),
+    ];
+    for (body, status, kind) in rows {
+        let response = server.get(body);
+        assert_eq!(
+            (response.status, response.error_kind().as_str()),
+            (*status, *kind),
+            "{body}: {}",
+            response.body
+        );
+        assert!(
+            response.json()["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+    }
+    let named = server.get(r#"{"ref": "math.fib", "kwargs": {"num": "eleven"}}"#);
+    assert!(
+        named.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("num"),
+        "names the parameter"
+    );
+    let missing = server.get(r#"{"ref": "failing.greet"}"#);
+    assert!(
+        missing.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("name")
+    );
+
+    let big = vec![b' '; 1024 * 1024 + 1];
+    let too_large = request_bytes(&server.addr, "POST", "/", &big);
+    assert_eq!(
+        (too_large.status, too_large.error_kind().as_str()),
+        (413, "payload_too_large")
+    );
+
+    // After a panic the server still serves.
+    assert_eq!(
+        server
+            .get(r#"{"ref": "math.fib", "kwargs": {"num": 7}}"#)
+            .json(),
+        json!({"ref": 13})
+    );
+
+    // 100 concurrent requests all answer correctly.
+    let addr = server.addr.clone();
+    let clients: Vec<_> = (0..100u64)
+        .map(|n| {
+            let addr = addr.clone();
+            std::thread::spawn(move || {
+                let body = format!(r#"{{"ref": "math.triple", "kwargs": {{"num": "{n}"}}}}"#);
+                let response = request(&addr, "GET", "/", &body);
+                (response.status, response.json(), n)
+            })
+        })
+        .collect();
+    for client in clients {
+        let (status, value, n) = client.join().unwrap();
+        assert_eq!((status, value), (200, json!({"ref": n * 3})));
+    }
+
+    let (code, stderr) = server.terminate();
+    assert_eq!(code, Some(0), "SIGTERM stops the server cleanly:\n{stderr}");
+    assert!(
+        stderr.contains("GET / ref=math.fib status=200"),
+        "one log line per request:\n{stderr}"
+    );
+    assert!(stderr.contains("ref=failing.explode status=500"));
+}
+
+#[test]
+fn ctrl_c_stops_the_app_through_pop_create_run() {
+    let tutorial = tutorial();
+    let port = free_port().to_string();
+    let server = Server::start(command(
+        env!("CARGO_BIN_EXE_pop-create"),
+        &tutorial.project,
+        &["run", "--", "-p", &port],
+    ));
+    assert_eq!(server.get(r#"{"ref": "math.fib"}"#).status, 200);
+    // SIGINT to pop-create alone: it forwards it to the app and exits as the app does.
+    signal(server.pid(), "INT");
+    let mut server = server;
+    let status = wait_timeout(&mut server.child, std::time::Duration::from_secs(20))
+        .expect("stops on Ctrl-C");
+    assert_eq!(status.code(), Some(0));
+}
+
+mod config {
+    //! The port actually served follows command line > environment > config file > defaults.
+
+    use super::*;
+
+    fn serve(args: &[&str], env: &[(&str, &str)]) -> Server {
+        let tutorial = tutorial();
+        let mut command = command(&tutorial.binary, &tutorial.project, args);
+        command
+            .env_remove("POPPY_CONFIG")
+            .env_remove("POPPY_PORT")
+            .env_remove("POPPY_ADDR");
+        command.envs(env.iter().copied());
+        Server::start(command)
+    }
+
+    fn served_port(server: &Server) -> u16 {
+        assert_eq!(
+            server.get(r#"{"ref": "math.fib"}"#).json(),
+            json!({"ref": 55})
+        );
+        server.addr.rsplit(':').next().unwrap().parse().unwrap()
+    }
+
+    fn failure(args: &[&str], env: &[(&str, &str)]) -> String {
+        let tutorial = tutorial();
+        let mut command = command(&tutorial.binary, &tutorial.project, args);
+        command.env_remove("POPPY_CONFIG").env_remove("POPPY_PORT");
+        command.envs(env.iter().copied());
+        let output = command.output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+        text(&output.stderr)
+    }
+
+    #[test]
+    fn each_layer_beats_the_one_below() {
+        let scratch = Scratch::new("config-layers");
+        let [file_port, env_port, flag_port, other_port] =
+            [free_port(), free_port(), free_port(), free_port()];
+        let file = scratch.join("poppy.toml");
+        std::fs::write(&file, format!("port = {file_port}\n")).unwrap();
+        let file = file.display().to_string();
+        let section = scratch.join("section.toml");
+        std::fs::write(&section, format!("[poppy]\nport = {other_port}\n")).unwrap();
+        let section = section.display().to_string();
+        let env_text = env_port.to_string();
+        let flag_text = flag_port.to_string();
+
+        // The file alone (named by POPPY_CONFIG).
+        assert_eq!(
+            served_port(&serve(&[], &[("POPPY_CONFIG", &file)])),
+            file_port
+        );
+        // The environment over the file.
+        assert_eq!(
+            served_port(&serve(
+                &[],
+                &[("POPPY_CONFIG", &file), ("POPPY_PORT", &env_text)]
+            )),
+            env_port
+        );
+        // The flag over both.
+        let env = [
+            ("POPPY_CONFIG", file.as_str()),
+            ("POPPY_PORT", env_text.as_str()),
+        ];
+        assert_eq!(
+            served_port(&serve(&["--port", &flag_text], &env)),
+            flag_port
+        );
+        // --config names the file, under [poppy], over POPPY_CONFIG.
+        assert_eq!(
+            served_port(&serve(&["--config", &section], &[("POPPY_CONFIG", &file)])),
+            other_port
+        );
+    }
+
+    #[test]
+    fn bad_values_stop_start_up_with_exit_2_naming_their_source() {
+        let scratch = Scratch::new("config-bad");
+        let stderr = failure(&["--port", "abc"], &[]);
+        assert!(
+            stderr.contains("option `poppy.port` from command-line flag --port"),
+            "{stderr}"
+        );
+        let stderr = failure(&[], &[("POPPY_PORT", "99999")]);
+        assert!(
+            stderr.contains("from environment variable POPPY_PORT"),
+            "{stderr}"
+        );
+        let file = scratch.join("bad.toml");
+        std::fs::write(&file, "port = \"eighty\"\n").unwrap();
+        let stderr = failure(&["--config", &file.display().to_string()], &[]);
+        assert!(
+            stderr.contains(&format!("from config file {}", file.display())),
+            "{stderr}"
+        );
+        let missing = scratch.join("missing.toml").display().to_string();
+        let stderr = failure(&[], &[("POPPY_CONFIG", &missing)]);
+        assert!(
+            stderr.contains(&missing) && stderr.contains("cannot be read"),
+            "{stderr}"
+        );
+        for stderr in [
+            failure(&["--port", "abc"], &[]),
+            failure(&[], &[("POPPY_PORT", "99999")]),
+        ] {
+            assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+            assert!(stderr.starts_with("error: "));
+        }
+    }
+
+    #[test]
+    fn help_lists_every_option_with_its_default_and_help() {
+        let tutorial = tutorial();
+        let output = ok(command(&tutorial.binary, &tutorial.project, &["--help"])
+            .output()
+            .unwrap());
+        let help = text(&output.stdout);
+        for needle in [
+            "-a, --addr <ADDR>",
+            "The address to present the rpc server on [default: \"127.0.0.1\"] [env: POPPY_ADDR]",
+            "-p, --port <PORT>",
+            "The port to bind to [default: 8888] [env: POPPY_PORT]",
+            "--config <CONFIG>",
+            "--log-level <LOG_LEVEL>",
+            "--log-file <LOG_FILE>",
+        ] {
+            assert!(help.contains(needle), "{needle:?} not in:\n{help}");
+        }
+        let version = ok(command(&tutorial.binary, &tutorial.project, &["--version"])
+            .output()
+            .unwrap());
+        assert_eq!(text(&version.stdout).trim(), "poppy 0.1.0");
+    }
+}
+
+#[test]
+fn a_project_grows_and_passes_its_checks_after_every_add() {
+    let scratch = Scratch::new("grow");
+    ok(pop_create(
+        &scratch.path,
+        &["new", "grower", "--dyne", "tools", "--vcs", "none"],
+    ));
+    let project = scratch.join("grower");
+    passes_its_checks(&project);
+    let steps: &[&[&str]] = &[
+        &["add-sub", "rpc", "--pattern", "router"],
+        &["add-plugin", "rpc", "math"],
+        &["add-sub", "ticker", "--pattern", "spine"],
+        &["add-sub", "helpers"],
+        &["add-plugin", "helpers", "text"],
+        &["add-plugin", "tools", "hammer"],
+    ];
+    for step in steps {
+        let output = ok(pop_create(&project.join("src"), step));
+        assert!(
+            text(&output.stderr).contains(&format!("`grower` at {}", project.display())),
+            "{step:?}"
+        );
+        passes_its_checks(&project);
+    }
+    let conf = std::fs::read_to_string(project.join("src/conf.rs")).unwrap();
+    assert!(
+        conf.contains(r#"("ticker", &["ticker"])"#)
+            && conf.contains(r#"("helpers", &["helpers"])"#),
+        "{conf}"
+    );
+    // A new file in a sub's directory is callable on the next build, with no other edit.
+    std::fs::write(
+        project.join("src/rpc/extra.rs"),
+        "use pop::prelude::*;\n\n/// Doubles.\n#[plugin]\npub fn double(_hub: &Hub, n: i64) -> i64 {\n    n * 2\n}\n",
+    )
+    .unwrap();
+    let port = free_port().to_string();
+    let mut run = command(
+        env!("CARGO_BIN_EXE_pop-create"),
+        &project,
+        &["run", "--", "--port", &port],
+    );
+    run.env_remove("GROWER_CONFIG");
+    let server = Server::start(run);
+    assert_eq!(
+        server
+            .get(r#"{"ref": "math.hello", "kwargs": {"name": "pop"}}"#)
+            .json(),
+        json!({"ref": "Hello, pop!"})
+    );
+    assert_eq!(
+        server
+            .get(r#"{"ref": "extra.double", "kwargs": {"n": 21}}"#)
+            .json(),
+        json!({"ref": 42})
+    );
+    // The router serves only its own sub.
+    assert_eq!(server.get(r#"{"ref": "helpers.text.hello"}"#).status, 404);
+    drop(server);
+    cargo(&project, &["test", "--quiet"]);
+}
