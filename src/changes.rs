@@ -16,34 +16,68 @@ use crate::ui::Ui;
 /// The files one command writes into one project, and its record.
 pub struct Changes {
     plan: Plan,
+    /// The project's directory, relative to the plan's root.
+    project: PathBuf,
     record: DocumentMut,
     record_before: Option<String>,
 }
 
 impl Changes {
-    /// Changes under `root`, updating the record read from there (`None` for a new project).
+    /// Changes to the project at `root`, updating the record read from there
+    /// (`None` for a new project).
     pub fn new(root: &Path, record: DocumentMut, record_before: Option<String>) -> Self {
+        Changes::within(root, PathBuf::new(), record, record_before)
+    }
+
+    /// Changes to the project in `project` (relative to `root`), written
+    /// together with edits of files around it, such as the workspace's
+    /// `Cargo.toml` when a new crate joins the workspace at `root`.
+    pub fn within(
+        root: &Path,
+        project: PathBuf,
+        record: DocumentMut,
+        record_before: Option<String>,
+    ) -> Self {
         Changes {
             plan: Plan::new(root),
+            project,
             record,
             record_before,
         }
     }
 
-    /// A file to create, tracked in the record.
+    /// A file of the project to create, tracked in its record.
     pub fn create(&mut self, file: File) {
         record::hash_file(&mut self.record, &file.path, &file.contents);
-        self.plan.create(file.path, file.contents, file.executable);
+        self.plan
+            .create(self.project.join(file.path), file.contents, file.executable);
     }
 
-    /// A file to create that is not tracked: Cargo changes it (the lockfile).
-    pub fn create_untracked(&mut self, path: impl Into<PathBuf>, contents: impl Into<Vec<u8>>) {
-        self.plan.create(path, contents, false);
+    /// A file of the project to create that is not tracked: Cargo changes it (the lockfile).
+    pub fn create_untracked(&mut self, path: impl AsRef<Path>, contents: impl Into<Vec<u8>>) {
+        self.plan.create(self.project.join(path), contents, false);
     }
 
-    /// An edit of an existing file, tracked in the record.
+    /// An edit of an existing file of the project, tracked in its record.
     pub fn edit(&mut self, path: &str, before: &str, after: String, summary: impl Into<String>) {
         record::hash_file(&mut self.record, Path::new(path), after.as_bytes());
+        let path = self.project.join(path);
+        self.plan.edit(
+            path,
+            before.as_bytes().to_vec(),
+            after.into_bytes(),
+            summary,
+        );
+    }
+
+    /// An edit of a file outside the project (relative to the plan's root), not tracked.
+    pub fn edit_around(
+        &mut self,
+        path: &str,
+        before: &str,
+        after: String,
+        summary: impl Into<String>,
+    ) {
         self.plan.edit(
             path,
             before.as_bytes().to_vec(),
@@ -62,14 +96,15 @@ impl Changes {
     /// `what` names the change for "Would …" and "Done: …", e.g. "create app `poppy`".
     pub fn finish(mut self, ui: &Ui, options: &WriteOptions, what: &str) -> Result<bool> {
         let record_text = record::render(&self.record);
+        let record_path = self.project.join(record::FILE);
         match self.record_before.take() {
             Some(before) => self.plan.edit(
-                record::FILE,
+                record_path,
                 before.into_bytes(),
                 record_text.into_bytes(),
                 "record",
             ),
-            None => self.plan.create(record::FILE, record_text, false),
+            None => self.plan.create(record_path, record_text, false),
         }
         let root = self.plan.root().to_path_buf();
         let checked = self.plan.check(options.force)?;

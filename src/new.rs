@@ -1,19 +1,24 @@
-//! `pop-create new`: a new app (or vertical crate) in `./<NAME>`.
+//! `pop-create new`: a new app, or a vertical crate, in `./<NAME>`.
+//!
+//! A vertical crate made inside an existing app becomes a member of the
+//! app's Cargo workspace (the workspace is created if the app has none, as
+//! `cargo new` would add a member) and builds on the app's runtime.
 
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
 use crate::changes::Changes;
 use crate::cli::{NewArgs, Vcs};
 use crate::conf_edit::{ConfFile, dyne_entry};
 use crate::error::{Error, Result};
 use crate::names::{self, NameKind};
+use crate::project::{self, Project};
 use crate::record::{self, Answers};
-use crate::templates;
+use crate::templates::{self, RUNTIME_DIR};
 use crate::ui::Ui;
 
 /// Creates the project.
 pub fn run(args: NewArgs, ui: &Ui) -> Result<()> {
-    let name = match args.name {
+    let name = match args.name.clone() {
         Some(name) => name,
         None => ui.ask("Project name", "the project NAME", |name| {
             names::validate(NameKind::Project, name)
@@ -21,45 +26,40 @@ pub fn run(args: NewArgs, ui: &Ui) -> Result<()> {
     };
     names::validate(NameKind::Project, &name)?;
     let crate_name = names::crate_name(&name);
-    let mut dynes: Vec<String> = Vec::new();
-    for dyne in &args.dyne {
-        names::validate(NameKind::Sub, dyne)?;
-        if *dyne == crate_name && !args.vertical {
-            return Err(Error::usage(format!(
-                "`{dyne}` is the spine sub, which every app has already"
-            ))
-            .hint("leave it out of --dyne"));
-        }
-        if !dynes.contains(dyne) {
-            dynes.push(dyne.clone());
-        }
-    }
-    if args.vertical && dynes.is_empty() {
-        return Err(Error::usage(
-            "a vertical crate extends the dynes of other apps, so it needs at least one --dyne",
-        )
-        .hint(format!(
-            "e.g. `pop-create new {name} --vertical --dyne rpc`"
-        )));
-    }
+    let dynes = dynes(&args, &name, &crate_name)?;
     let cwd = std::env::current_dir()
         .map_err(|err| Error::failure(format!("cannot read the current directory: {err}")))?;
-    let root = cwd.join(&name);
-    if root.exists() && !root.is_dir() {
-        return Err(
-            Error::failure(format!("{} exists and is not a directory", root.display()))
-                .hint("choose another name, or move the file away"),
-        );
+    let target = cwd.join(&name);
+    if target.exists() && !target.is_dir() {
+        return Err(Error::failure(format!(
+            "{} exists and is not a directory",
+            target.display()
+        ))
+        .hint("choose another name, or move the file away"));
     }
-    let vcs = args
-        .vcs
-        .unwrap_or(if git_available() { Vcs::Git } else { Vcs::None });
+    // A vertical crate made inside an app joins the app's workspace.
+    let workspace = match args.vertical {
+        true => Project::find_app(&cwd).ok(),
+        false => None,
+    };
 
-    let context = context(&name, &crate_name);
+    let mut context = context(&name, &crate_name);
+    let member = match &workspace {
+        Some(app) => {
+            let member = target
+                .strip_prefix(&app.root)
+                .expect("the target is inside the app")
+                .to_path_buf();
+            let up: PathBuf = member.components().map(|_| Component::ParentDir).collect();
+            context.insert("runtime", &portable(&up.join(app.runtime_dir()?)));
+            Some(member)
+        }
+        None => None,
+    };
     let set = if args.vertical { "vertical" } else { "app" };
     let mut files = templates::render("common", &context)?;
     files.extend(templates::render(set, &context)?);
-    // DYNE is laid out the way add-sub lays it out: the spine (of an app) first, then the extra dynes.
+    // DYNE is laid out as add-sub lays it out: the spine (of an app) first, then the extra dynes.
     let spine = (!args.vertical).then_some(&crate_name);
     let entries: Vec<String> = spine
         .into_iter()
@@ -84,8 +84,14 @@ pub fn run(args: NewArgs, ui: &Ui) -> Result<()> {
         files.extend(templates::render("sub/library", &context)?);
         subs.push((dyne, "library"));
     }
-    files.extend(templates::runtime(&["pop", "pop-macros", "pop-build"]));
 
+    let vcs = match (args.vcs, &workspace) {
+        // A member is part of the app's repository, if it has one.
+        (_, Some(_)) => Vcs::None,
+        (Some(vcs), None) => vcs,
+        (None, None) if git_available() => Vcs::Git,
+        (None, None) => Vcs::None,
+    };
     let vcs_name = if vcs == Vcs::Git { "git" } else { "none" };
     let answers = Answers {
         name: &name,
@@ -93,29 +99,98 @@ pub fn run(args: NewArgs, ui: &Ui) -> Result<()> {
         dynes: &dynes,
         vcs: vcs_name,
     };
-    let mut changes = Changes::new(&root, record::new(&answers, &subs), None);
+    let record = record::new(&answers, &subs);
+    let mut changes = match (&workspace, &member) {
+        (Some(app), Some(member)) => {
+            let mut changes = Changes::within(&app.root, member.clone(), record, None);
+            let manifest = project::add_workspace_member(
+                &app.manifest,
+                &portable(member),
+                &app.runtime_dir()?,
+            )?;
+            if let Some(manifest) = manifest {
+                let summary = format!("add `{}` to the workspace", portable(member));
+                changes.edit_around("Cargo.toml", &app.manifest, manifest, summary);
+            }
+            changes
+        }
+        _ => {
+            let mut changes = Changes::new(&target, record, None);
+            // Its own runtime, and the lockfile the runtime was tested with.
+            for file in templates::runtime(&["pop", "pop-macros", "pop-build"]) {
+                changes.create(file);
+            }
+            changes.create_untracked("Cargo.lock", templates::LOCKFILE);
+            changes
+        }
+    };
     for file in files {
         changes.create(file);
     }
-    changes.create_untracked("Cargo.lock", templates::LOCKFILE);
     let kind = if args.vertical {
         "vertical crate"
     } else {
         "app"
     };
+    if let Some(app) = &workspace {
+        ui.status(
+            "Workspace",
+            format!("`{}` at {}", app.name, app.root.display()),
+        );
+    }
     if !changes.finish(ui, &args.write, &format!("create {kind} `{name}`"))? {
         return Ok(());
     }
     if vcs == Vcs::Git {
-        init_git(&root, ui);
+        init_git(&target, ui);
     }
-    let next = if args.vertical {
-        format!("add `{name} = {{ path = \"{name}\" }}` to an app's [dependencies]")
-    } else {
-        format!("cd {name} && pop-create run")
+    let next = match &workspace {
+        Some(app) => format!(
+            "add `{name} = {{ path = \"{}\" }}` to [dependencies] in {}",
+            portable(member.as_deref().unwrap_or(Path::new(&name))),
+            app.root.join("Cargo.toml").display()
+        ),
+        None if args.vertical => {
+            format!("add `{name} = {{ path = \"…/{name}\" }}` to an app's [dependencies]")
+        }
+        None => format!("cd {name} && pop-create run"),
     };
     ui.status("Next", next);
     Ok(())
+}
+
+/// The extra dynes asked for, checked and without repeats.
+fn dynes(args: &NewArgs, name: &str, crate_name: &str) -> Result<Vec<String>> {
+    let mut dynes: Vec<String> = Vec::new();
+    for dyne in &args.dyne {
+        names::validate(NameKind::Sub, dyne)?;
+        if dyne == crate_name && !args.vertical {
+            return Err(Error::usage(format!(
+                "`{dyne}` is the spine sub, which every app has already"
+            ))
+            .hint("leave it out of --dyne"));
+        }
+        if !dynes.contains(dyne) {
+            dynes.push(dyne.clone());
+        }
+    }
+    if args.vertical && dynes.is_empty() {
+        return Err(Error::usage(
+            "a vertical crate extends the dynes of other apps, so it needs at least one --dyne",
+        )
+        .hint(format!(
+            "e.g. `pop-create new {name} --vertical --dyne rpc`"
+        )));
+    }
+    Ok(dynes)
+}
+
+/// A relative path as Cargo.toml spells it on every platform.
+fn portable(path: &Path) -> String {
+    path.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// The values every template sees.
@@ -125,6 +200,7 @@ pub fn context(name: &str, crate_name: &str) -> tera::Context {
     context.insert("crate_name", crate_name);
     context.insert("env_prefix", &crate_name.to_ascii_uppercase());
     context.insert("version", env!("CARGO_PKG_VERSION"));
+    context.insert("runtime", RUNTIME_DIR);
     context
 }
 

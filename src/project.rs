@@ -153,6 +153,40 @@ pub fn add_path_dependency(manifest: &str, name: &str, path: &str) -> Result<Opt
     Ok(Some(document.to_string()))
 }
 
+/// Makes `member` a member of the workspace whose root manifest this is,
+/// creating the `[workspace]` table if the package has none. The runtime's
+/// directory is excluded: its crates are the app's dependencies, not members
+/// to lint and test. `None` when `member` is a member already.
+pub fn add_workspace_member(
+    manifest: &str,
+    member: &str,
+    runtime_dir: &Path,
+) -> Result<Option<String>> {
+    let mut document: DocumentMut = manifest
+        .parse()
+        .map_err(|err| Error::failure(format!("Cargo.toml is not valid TOML: {err}")))?;
+    let workspace = document
+        .entry("workspace")
+        .or_insert_with(toml_edit::table)
+        .as_table_like_mut()
+        .ok_or_else(|| Error::failure("[workspace] in Cargo.toml is not a table"))?;
+    let members = workspace
+        .entry("members")
+        .or_insert_with(|| toml_edit::value(toml_edit::Array::new()))
+        .as_array_mut()
+        .ok_or_else(|| Error::failure("`workspace.members` in Cargo.toml is not an array"))?;
+    if members.iter().any(|m| m.as_str() == Some(member)) {
+        return Ok(None);
+    }
+    members.push(member);
+    let runtime = runtime_dir.display().to_string();
+    if !runtime.is_empty() && !workspace.contains_key("exclude") {
+        let exclude: toml_edit::Array = [runtime].into_iter().collect();
+        workspace.insert("exclude", toml_edit::value(exclude));
+    }
+    Ok(Some(document.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,6 +203,27 @@ mod tests {
         );
         assert!(
             add_path_dependency(&edited, "pop-router", "x")
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_member_joins_or_starts_the_workspace() {
+        let manifest = "[package]\nname = \"poppy\" # mine\n";
+        let edited = add_workspace_member(manifest, "ext", Path::new("runtime"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            edited,
+            "[package]\nname = \"poppy\" # mine\n\n[workspace]\nmembers = [\"ext\"]\nexclude = [\"runtime\"]\n"
+        );
+        let again = add_workspace_member(&edited, "other", Path::new("runtime"))
+            .unwrap()
+            .unwrap();
+        assert!(again.contains("members = [\"ext\", \"other\"]"), "{again}");
+        assert!(
+            add_workspace_member(&again, "ext", Path::new("runtime"))
                 .unwrap()
                 .is_none()
         );

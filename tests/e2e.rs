@@ -522,3 +522,172 @@ fn a_project_grows_and_passes_its_checks_after_every_add() {
     drop(server);
     cargo(&project, &["test", "--quiet"]);
 }
+
+/// An extension's `rpc` plugins, a nested sub, a load hook and an option.
+const EXT_INIT: &str = r#"//! The ext crate's part of the `rpc` sub.
+
+use pop::prelude::*;
+
+/// What the load hook leaves for the plugins.
+pub struct Greeting(pub &'static str);
+
+/// Load hook: runs when the app adds `rpc`.
+pub fn init(hub: &mut Hub) -> Result<()> {
+    hub.set_data("rpc", Greeting("hello from ext"))
+}
+"#;
+
+const EXT_PLUGIN: &str = r#"use pop::prelude::*;
+
+/// What the load hook set, and the `workers` option.
+#[plugin]
+pub fn status(hub: &Hub) -> Result<String> {
+    let greeting = hub.data::<super::init::Greeting>("rpc").context("the load hook ran")?;
+    let config = crate::Config::from_hub(hub)?;
+    Ok(format!("{} with {} workers", greeting.0, config.workers))
+}
+"#;
+
+const EXT_USERS: &str = r#"use pop::prelude::*;
+
+/// Lists users.
+#[plugin]
+pub fn list(_hub: &Hub) -> Vec<&'static str> {
+    vec!["ada", "grace"]
+}
+"#;
+
+#[test]
+fn a_vertical_crate_merges_its_plugins_options_and_hooks_into_an_app() {
+    let scratch = Scratch::new("merge");
+    ok(pop_create(&scratch.path, &["new", "host", "--vcs", "none"]));
+    let app = scratch.join("host");
+    ok(pop_create(&app, &["add-sub", "rpc", "--pattern", "router"]));
+    std::fs::write(app.join("src/rpc/math.rs"), SPEC_MATH).unwrap();
+    std::fs::create_dir_all(app.join("src/rpc/admin")).unwrap();
+    std::fs::write(
+        app.join("src/rpc/admin/roles.rs"),
+        FAILING.replace("greet", "name_role"),
+    )
+    .unwrap();
+
+    // Made inside the app, the vertical crate joins its workspace and shares its runtime.
+    let made = ok(pop_create(
+        &app,
+        &["new", "ext", "--vertical", "--dyne", "rpc"],
+    ));
+    assert!(
+        text(&made.stderr).contains("add `ext` to the workspace"),
+        "{}",
+        text(&made.stderr)
+    );
+    let ext = app.join("ext");
+    assert!(
+        !ext.join("runtime").exists(),
+        "the member uses the app's runtime"
+    );
+    let manifest = std::fs::read_to_string(app.join("Cargo.toml")).unwrap();
+    assert!(manifest.contains("members = [\"ext\"]"), "{manifest}");
+    std::fs::write(ext.join("src/rpc/init.rs"), EXT_INIT).unwrap();
+    std::fs::write(ext.join("src/rpc/ext_status.rs"), EXT_PLUGIN).unwrap();
+    std::fs::create_dir_all(ext.join("src/rpc/admin")).unwrap();
+    std::fs::write(ext.join("src/rpc/admin/users.rs"), EXT_USERS).unwrap();
+    let conf = std::fs::read_to_string(ext.join("src/conf.rs")).unwrap();
+    let conf = conf
+        .replace(
+            "pub const CONFIG: &[Opt] = &[];",
+            "pub const CONFIG: &[Opt] = &[Opt::u64(\"workers\", 4).help(\"Worker threads\")];",
+        )
+        .replace(
+            "pub const CLI_CONFIG: &[Flag] = &[];",
+            "pub const CLI_CONFIG: &[Flag] = &[Flag::new(\"workers\")];",
+        );
+    std::fs::write(ext.join("src/conf.rs"), conf).unwrap();
+
+    // One dependency line is all it takes.
+    let with_ext = manifest.replace(
+        "[dependencies]\n",
+        "[dependencies]\next = { path = \"ext\" }\n",
+    );
+    std::fs::write(app.join("Cargo.toml"), &with_ext).unwrap();
+    let port = free_port().to_string();
+    let mut run = command(
+        env!("CARGO_BIN_EXE_pop-create"),
+        &app,
+        &["run", "--", "--port", &port, "--workers", "8"],
+    );
+    run.env_remove("HOST_CONFIG").env_remove("EXT_WORKERS");
+    let server = Server::start(run);
+    let status = server.get(r#"{"ref": "ext_status.status"}"#);
+    assert_eq!(
+        status.json(),
+        json!({"ref": "hello from ext with 8 workers"}),
+        "{}",
+        status.body
+    );
+    assert_eq!(
+        server
+            .get(r#"{"ref": "math.fib", "kwargs": {"num": 11}}"#)
+            .json(),
+        json!({"ref": 89})
+    );
+    // Same-named nested directories of the two crates merge into one nested sub.
+    assert_eq!(
+        server.get(r#"{"ref": "admin.users.list"}"#).json(),
+        json!({"ref": ["ada", "grace"]})
+    );
+    assert_eq!(server.get(r#"{"ref": "admin.roles.broken"}"#).status, 500);
+    drop(server);
+
+    let help = ok(command(target_dir().join("debug/host"), &app, &["--help"])
+        .output()
+        .unwrap());
+    assert!(
+        text(&help.stdout).contains("Worker threads [default: 4] [env: EXT_WORKERS]"),
+        "{}",
+        text(&help.stdout)
+    );
+
+    cargo(&app, &["test", "--workspace", "--quiet"]);
+    cargo(
+        &app,
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--quiet",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    );
+
+    // A second definition of rpc.math.fib, in the extension, names both crates.
+    std::fs::write(ext.join("src/rpc/math.rs"), "use pop::prelude::*;\n\n/// Clashes.\n#[plugin]\npub fn fib(_hub: &Hub) -> u64 {\n    0\n}\n").unwrap();
+    let clash = pop_create(&app, &["run"]);
+    assert_eq!(clash.status.code(), Some(1));
+    let stderr = text(&clash.stderr);
+    assert!(
+        stderr.contains("error: function `rpc.math.fib` is defined twice: in crate `ext` (src/rpc/math.rs) and in crate `host` (src/rpc/math.rs)"),
+        "{stderr}"
+    );
+    std::fs::remove_file(ext.join("src/rpc/math.rs")).unwrap();
+
+    // So does a flag both crates declare.
+    let conf = std::fs::read_to_string(ext.join("src/conf.rs")).unwrap();
+    std::fs::write(
+        ext.join("src/conf.rs"),
+        conf.replace(
+            "Flag::new(\"workers\")",
+            "Flag::new(\"workers\").long(\"port\")",
+        ),
+    )
+    .unwrap();
+    let clash = pop_create(&app, &["run"]);
+    assert!(
+        text(&clash.stderr)
+            .contains("the flag --port is declared by both crate `ext` and crate `host`"),
+        "{}",
+        text(&clash.stderr)
+    );
+}

@@ -102,7 +102,11 @@ fn example(sub: &pop::Sub, local: SocketAddr) -> String {
     let mut kwargs = serde_json::Map::new();
     for param in function.params() {
         let value = match param.default {
-            Some(default) => serde_json::from_str(default).unwrap_or_else(|_| json!(default)),
+            // A default that is not a JSON literal (`"x".to_owned()`) is left to apply.
+            Some(default) => match serde_json::from_str(default) {
+                Ok(value) => value,
+                Err(_) => continue,
+            },
             None if param.optional => continue,
             None => json!(format!("<{}>", param.ty)),
         };
