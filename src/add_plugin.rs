@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::changes::Changes;
+use crate::changes::{Changes, Verb};
 use crate::cli::AddPluginArgs;
 use crate::conf_edit::ConfFile;
 use crate::error::{Error, Result};
@@ -18,6 +18,10 @@ pub fn run(args: AddPluginArgs, ui: &Ui) -> Result<()> {
         .map_err(|err| Error::failure(format!("cannot read the current directory: {err}")))?;
     let project = Project::find(&cwd)?;
     let validate_sub = |sub: &str| {
+        // A path is refused as a path, before `.` splits it into nested subs.
+        if sub.contains(['/', '\\']) || sub.contains("..") {
+            return names::validate(NameKind::Sub, sub);
+        }
         sub.split('.')
             .try_for_each(|part| names::validate(NameKind::Sub, part))
     };
@@ -75,6 +79,8 @@ pub fn run(args: AddPluginArgs, ui: &Ui) -> Result<()> {
         changes.create(file);
     }
     record::add_plugin(changes.record(), &reference);
-    changes.finish(ui, &args.write, &format!("add plugin `{reference}`"))?;
+    if changes.finish(ui, &args.write, Verb::Add, &format!("plugin `{reference}`"))? {
+        ui.status("Next", "cargo test, or pop-create run");
+    }
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::changes::Changes;
+use crate::changes::{Changes, Verb};
 use crate::cli::{AddSubArgs, Pattern};
 use crate::conf_edit::{ConfFile, dyne_entry, formatted_like_the_original};
 use crate::error::{Error, Result};
@@ -48,14 +48,23 @@ pub fn run(args: AddSubArgs, ui: &Ui) -> Result<()> {
     let dyne = conf.dyne()?;
     let in_dyne = dyne.iter().any(|(sub, _)| *sub == name);
     let dir = project.root.join("src").join(&name);
+    let (record_before, document) = record::open(&project.root)?;
     if in_dyne && dir.is_dir() {
-        ui.note(format!(
-            "sub `{name}` already exists (src/{name}); nothing to do"
-        ));
+        let recorded = document
+            .get("subs")
+            .and_then(|subs| subs.get(&name))
+            .and_then(|p| p.as_str());
+        let note = match recorded {
+            Some(pattern) if pattern != args.pattern.name() => format!(
+                "sub `{name}` already exists as a {pattern} sub (src/{name}); nothing to do: \
+                 pop-create does not change the pattern of an existing sub"
+            ),
+            _ => format!("sub `{name}` already exists (src/{name}); nothing to do"),
+        };
+        ui.note(note);
         return Ok(());
     }
 
-    let (record_before, document) = record::open(&project.root)?;
     let mut changes = Changes::new(&project.root, document, record_before);
     let mut context = crate::new::context(&project.name, &project.crate_name());
     context.insert("sub", &name);
@@ -82,11 +91,14 @@ pub fn run(args: AddSubArgs, ui: &Ui) -> Result<()> {
         changes.edit("src/conf.rs", &conf_before, edited, summary.join(", "));
     }
     record::add_sub(changes.record(), &name, args.pattern.name());
-    changes.finish(
-        ui,
-        &args.write,
-        &format!("add {} sub `{name}`", args.pattern.name()),
-    )?;
+    let object = format!("{} sub `{name}`", args.pattern.name());
+    if changes.finish(ui, &args.write, Verb::Add, &object)? {
+        let next = match args.pattern {
+            Pattern::Router => format!("pop-create add-plugin {name} NAME, then pop-create run"),
+            Pattern::Spine | Pattern::Library => format!("pop-create add-plugin {name} NAME"),
+        };
+        ui.status("Next", next);
+    }
     Ok(())
 }
 

@@ -91,10 +91,16 @@ impl Changes {
         &mut self.record
     }
 
-    /// Checks the plan, then prints it (`--dry-run`) or writes it. Returns
-    /// whether anything was written.
-    /// `what` names the change for "Would …" and "Done: …", e.g. "create app `poppy`".
-    pub fn finish(mut self, ui: &Ui, options: &WriteOptions, what: &str) -> Result<bool> {
+    /// Checks the plan, then prints it (`--dry-run`) or writes it, and says
+    /// what happened: "Created app `poppy` in …", "Added plugin `rpc.math` in …".
+    /// Returns whether anything was written.
+    pub fn finish(
+        mut self,
+        ui: &Ui,
+        options: &WriteOptions,
+        verb: Verb,
+        object: &str,
+    ) -> Result<bool> {
         let record_text = record::render(&self.record);
         let record_path = self.project.join(record::FILE);
         match self.record_before.take() {
@@ -107,26 +113,61 @@ impl Changes {
             None => self.plan.create(record_path, record_text, false),
         }
         let root = self.plan.root().to_path_buf();
-        let checked = self.plan.check(options.force)?;
+        let checked = self.plan.survey()?;
         if options.dry_run {
+            let listing = checked.describe(options.force);
             ui.out(&format!(
-                "Would {what} in {}:\n{}",
-                root.display(),
-                checked.describe()
+                "Would {} {object} in {}:\n{listing}",
+                verb.infinitive(),
+                root.display()
             ));
             ui.note("--dry-run: nothing was written");
-            return Ok(false);
+            return checked.refusal(options.force).map_or(Ok(false), Err);
+        }
+        if let Some(refusal) = checked.refusal(options.force) {
+            return Err(refusal);
         }
         for path in checked.overwritten() {
             ui.warn(format!("overwriting {} (--force)", path.display()));
         }
-        let created = checked.count(Outcome::Create);
-        let edited = checked.count(Outcome::Edit) + checked.count(Outcome::Overwrite);
-        let listing = checked.describe();
+        let counts = format!(
+            "{} created, {} edited, {} overwritten",
+            checked.count(Outcome::Create),
+            checked.count(Outcome::Edit),
+            checked.count(Outcome::Overwrite)
+        );
+        let listing = checked.describe(options.force);
         checked.apply()?;
-        ui.status("Done", format!("{what} in {}", root.display()));
-        ui.status("Wrote", format!("{created} new file(s), {edited} changed:"));
+        ui.status(
+            verb.past(),
+            format!("{object} in {} ({counts}):", root.display()),
+        );
         eprint!("{listing}");
         Ok(true)
+    }
+}
+
+/// What a command does to its object, for its messages.
+#[derive(Clone, Copy, Debug)]
+pub enum Verb {
+    /// `new`.
+    Create,
+    /// `add-sub`, `add-plugin`.
+    Add,
+}
+
+impl Verb {
+    fn infinitive(self) -> &'static str {
+        match self {
+            Verb::Create => "create",
+            Verb::Add => "add",
+        }
+    }
+
+    fn past(self) -> &'static str {
+        match self {
+            Verb::Create => "Created",
+            Verb::Add => "Added",
+        }
     }
 }

@@ -38,6 +38,26 @@ impl Error {
         Error::failure(format!("cannot {action} {}: {err}", path.display()))
     }
 
+    /// A file that is not valid TOML, on one line (`line L, column C: what`):
+    /// toml_edit's own rendering spans several lines, with a picture of the source.
+    pub fn toml(file: &Path, text: &str, err: &toml_edit::TomlError) -> Self {
+        let what = err
+            .message()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let at = match err.span() {
+            Some(span) => {
+                let before = text.get(..span.start).unwrap_or(text);
+                let line = before.matches('\n').count() + 1;
+                let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+                format!("line {line}, column {column}: ")
+            }
+            None => String::new(),
+        };
+        Error::failure(format!("{} is not valid TOML: {at}{what}", file.display()))
+    }
+
     /// Adds the one `hint:` line.
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());

@@ -6,7 +6,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use crate::changes::Changes;
+use crate::changes::{Changes, Verb};
 use crate::cli::{NewArgs, Vcs};
 use crate::conf_edit::{ConfFile, dyne_entry};
 use crate::error::{Error, Result};
@@ -138,7 +138,7 @@ pub fn run(args: NewArgs, ui: &Ui) -> Result<()> {
             format!("`{}` at {}", app.name, app.root.display()),
         );
     }
-    if !changes.finish(ui, &args.write, &format!("create {kind} `{name}`"))? {
+    if !changes.finish(ui, &args.write, Verb::Create, &format!("{kind} `{name}`"))? {
         return Ok(());
     }
     if vcs == Vcs::Git {

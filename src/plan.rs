@@ -44,6 +44,8 @@ pub enum Outcome {
     Overwrite,
     /// An existing file with exactly the planned contents: left alone.
     Identical,
+    /// Something that cannot be replaced by a file, even with `--force`.
+    Blocked(&'static str),
 }
 
 impl Outcome {
@@ -53,6 +55,7 @@ impl Outcome {
             Outcome::Edit => "edit",
             Outcome::Overwrite => "overwrite",
             Outcome::Identical => "identical",
+            Outcome::Blocked(_) => "blocked",
         }
     }
 }
@@ -122,30 +125,21 @@ impl Plan {
         });
     }
 
-    /// Checks every path. Without `force`, an existing file that would be
-    /// replaced is a conflict, and all conflicts are reported together.
-    pub fn check(self, force: bool) -> Result<Checked> {
+    /// What would happen to each path, conflicts included, without refusing
+    /// anything yet (for `--dry-run`, which shows conflicts in the plan).
+    pub fn survey(self) -> Result<Checked> {
         let mut outcomes = Vec::with_capacity(self.changes.len());
-        let mut conflicts = Vec::new();
         for change in &self.changes {
             let target = self.root.join(&change.path);
             let current = match std::fs::read(&target) {
                 Ok(bytes) => Some(bytes),
                 Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
                 Err(_) if target.is_dir() => {
-                    conflicts.push(format!(
-                        "{} (a directory is in the way)",
-                        change.path.display()
-                    ));
-                    outcomes.push(Outcome::Create);
+                    outcomes.push(Outcome::Blocked("a directory is in the way"));
                     continue;
                 }
                 Err(err) if err.kind() == std::io::ErrorKind::NotADirectory => {
-                    conflicts.push(format!(
-                        "{} (a file is in the way of its directory)",
-                        change.path.display()
-                    ));
-                    outcomes.push(Outcome::Create);
+                    outcomes.push(Outcome::Blocked("a file is in the way of its directory"));
                     continue;
                 }
                 Err(err) => return Err(Error::io("read", &target, err)),
@@ -153,11 +147,7 @@ impl Plan {
             let outcome = match (&change.kind, current) {
                 (ChangeKind::Create, None) => Outcome::Create,
                 (_, Some(current)) if current == change.contents => Outcome::Identical,
-                (ChangeKind::Create, Some(_)) if force => Outcome::Overwrite,
-                (ChangeKind::Create, Some(_)) => {
-                    conflicts.push(change.path.display().to_string());
-                    Outcome::Overwrite
-                }
+                (ChangeKind::Create, Some(_)) => Outcome::Overwrite,
                 (ChangeKind::Edit { before, .. }, Some(current)) if current == *before => {
                     Outcome::Edit
                 }
@@ -171,18 +161,6 @@ impl Plan {
             };
             outcomes.push(outcome);
         }
-        if !conflicts.is_empty() {
-            let list = conflicts
-                .iter()
-                .map(|path| format!("\n  {path}"))
-                .collect::<String>();
-            return Err(Error::failure(format!(
-                "{} file(s) in {} already exist and would be overwritten; nothing was written:{list}",
-                conflicts.len(),
-                self.root.display()
-            ))
-            .hint("move them out of the way, or pass --force to overwrite exactly these files"));
-        }
         Ok(Checked {
             plan: self,
             outcomes,
@@ -193,11 +171,50 @@ impl Plan {
 }
 
 impl Checked {
-    /// The plan as text, one path per line with what happens to it.
-    pub fn describe(&self) -> String {
+    /// Why the plan cannot be written: every existing file it would replace
+    /// (unless `force`) and everything in the way of a file, listed together.
+    pub fn refusal(&self, force: bool) -> Option<Error> {
+        let mut conflicts = Vec::new();
+        for (change, outcome) in self.plan.changes.iter().zip(&self.outcomes) {
+            match outcome {
+                Outcome::Overwrite if !force => conflicts.push(change.path.display().to_string()),
+                Outcome::Blocked(why) => {
+                    conflicts.push(format!("{} ({why})", change.path.display()))
+                }
+                _ => {}
+            }
+        }
+        if conflicts.is_empty() {
+            return None;
+        }
+        let list = conflicts
+            .iter()
+            .map(|path| format!("\n  {path}"))
+            .collect::<String>();
+        let hint = match force {
+            true => "move them out of the way",
+            false => "move them out of the way, or pass --force to overwrite exactly these files",
+        };
+        Some(
+            Error::failure(format!(
+                "{} file(s) in {} are in the way; nothing was written:{list}",
+                conflicts.len(),
+                self.plan.root.display()
+            ))
+            .hint(hint),
+        )
+    }
+
+    /// The plan as text, one path per line with what happens to it; a file
+    /// that is in the way without `force` shows as a `conflict`.
+    pub fn describe(&self, force: bool) -> String {
         let mut text = String::new();
         for (change, outcome) in self.plan.changes.iter().zip(&self.outcomes) {
-            let _ = write!(text, "  {:<9} {}", outcome.verb(), change.path.display());
+            let verb = match outcome {
+                Outcome::Overwrite if !force => "conflict",
+                other => other.verb(),
+            };
+            let _ = write!(text, "  {verb:<9} {}", change.path.display());
             if let ChangeKind::Edit { summary, .. } = &change.kind {
                 let _ = write!(text, " ({summary})");
             }
@@ -374,6 +391,12 @@ fn sibling(target: &Path, tag: &str) -> PathBuf {
 mod tests {
     use super::*;
 
+    /// What a command does: survey, then refuse on conflicts.
+    fn check(plan: Plan, force: bool) -> Result<Checked> {
+        let checked = plan.survey()?;
+        checked.refusal(force).map_or(Ok(checked), Err)
+    }
+
     fn temp_root(name: &str) -> PathBuf {
         let root =
             std::env::temp_dir().join(format!("pop-create-plan-{name}-{}", std::process::id()));
@@ -403,7 +426,7 @@ mod tests {
         let mut plan = Plan::new(&root);
         plan.create("a.txt", "a", false);
         plan.create("src/b/c.txt", "c", true);
-        plan.check(false).unwrap().apply().unwrap();
+        check(plan, false).unwrap().apply().unwrap();
         assert_eq!(
             snapshot(&root),
             [
@@ -436,7 +459,7 @@ mod tests {
         plan.create("src/b.txt", "theirs", false);
         plan.create("same.txt", "same", false);
         plan.create("new.txt", "new", false);
-        let err = plan.check(false).unwrap_err();
+        let err = check(plan, false).unwrap_err();
         assert!(err.message().contains("2 file(s)"), "{}", err.message());
         assert!(err.message().contains("\n  a.txt") && err.message().contains("\n  src/b.txt"));
         assert!(err.hint_text().unwrap().contains("--force"));
@@ -445,10 +468,10 @@ mod tests {
         let mut plan = Plan::new(&root);
         plan.create("a.txt", "theirs", false);
         plan.create("same.txt", "same", false);
-        let checked = plan.check(true).unwrap();
+        let checked = check(plan, true).unwrap();
         assert_eq!(checked.overwritten(), [Path::new("a.txt")]);
         assert_eq!(checked.count(Outcome::Identical), 1);
-        assert!(checked.describe().contains("overwrite a.txt"));
+        assert!(checked.describe(true).contains("overwrite a.txt"));
         checked.apply().unwrap();
         assert_eq!(
             std::fs::read_to_string(root.join("a.txt")).unwrap(),
@@ -471,7 +494,7 @@ mod tests {
         plan.edit("conf.rs", b"old".to_vec(), b"new".to_vec(), "add a sub");
         plan.create("fresh/dir/file.rs", "fresh", false);
         plan.create("last.rs", "x", false);
-        let mut checked = plan.check(false).unwrap();
+        let mut checked = check(plan, false).unwrap();
         checked.fail_after = Some(2);
         let err = checked.apply().unwrap_err();
         assert!(
@@ -491,7 +514,7 @@ mod tests {
         std::fs::write(root.join("blocker"), "x").unwrap();
         let mut plan = Plan::new(&root);
         plan.create("blocker/inside.rs", "x", false);
-        let err = plan.check(false).unwrap_err();
+        let err = check(plan, false).unwrap_err();
         assert!(
             err.message()
                 .contains("blocker/inside.rs (a file is in the way of its directory)")
@@ -507,7 +530,7 @@ mod tests {
         let mut plan = Plan::new(&root);
         plan.edit("conf.rs", b"old".to_vec(), b"new".to_vec(), "add a sub");
         assert!(
-            plan.check(false)
+            check(plan, false)
                 .unwrap_err()
                 .message()
                 .contains("changed while")

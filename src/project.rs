@@ -20,20 +20,18 @@ pub struct Project {
 }
 
 impl Project {
-    /// Reads the project at `root`, if it is one.
+    /// Reads the project at `root`, if it is one: a `Cargo.toml` beside a
+    /// `src/conf.rs` that declares the DYNE map. (The runtime's own crates have
+    /// a `src/conf.rs` too, but no DYNE map: they are not projects.)
     pub fn open(root: &Path) -> Result<Option<Project>> {
         let manifest_path = root.join("Cargo.toml");
-        if !manifest_path.is_file() || !root.join("src").join("conf.rs").is_file() {
+        let conf = std::fs::read_to_string(root.join("src").join("conf.rs")).unwrap_or_default();
+        if !manifest_path.is_file() || !conf.contains("const DYNE") {
             return Ok(None);
         }
         let manifest = std::fs::read_to_string(&manifest_path)
             .map_err(|err| Error::io("read", &manifest_path, err))?;
-        let document: DocumentMut = manifest.parse().map_err(|err| {
-            Error::failure(format!(
-                "{} is not valid TOML: {err}",
-                manifest_path.display()
-            ))
-        })?;
+        let document = parse_manifest(&manifest_path, &manifest)?;
         let name = document
             .get("package")
             .and_then(|package| package.get("name"))
@@ -125,6 +123,13 @@ impl Project {
     }
 }
 
+fn parse_manifest(path: &Path, text: &str) -> Result<DocumentMut> {
+    text.parse().map_err(|err| {
+        Error::toml(path, text, &err)
+            .hint("fix it so cargo can read it, then run the command again")
+    })
+}
+
 fn not_in_project(start: &Path) -> Error {
     Error::usage(format!(
         "not inside a pop project: no Cargo.toml with src/conf.rs in {} or any parent directory",
@@ -136,9 +141,7 @@ fn not_in_project(start: &Path) -> Error {
 /// Adds `name = { path = … }` to `[dependencies]` of a manifest, keeping
 /// everything else as written. `None` when it is already there.
 pub fn add_path_dependency(manifest: &str, name: &str, path: &str) -> Result<Option<String>> {
-    let mut document: DocumentMut = manifest
-        .parse()
-        .map_err(|err| Error::failure(format!("Cargo.toml is not valid TOML: {err}")))?;
+    let mut document = parse_manifest(Path::new("Cargo.toml"), manifest)?;
     let dependencies = document
         .entry("dependencies")
         .or_insert_with(toml_edit::table)
@@ -162,9 +165,7 @@ pub fn add_workspace_member(
     member: &str,
     runtime_dir: &Path,
 ) -> Result<Option<String>> {
-    let mut document: DocumentMut = manifest
-        .parse()
-        .map_err(|err| Error::failure(format!("Cargo.toml is not valid TOML: {err}")))?;
+    let mut document = parse_manifest(Path::new("Cargo.toml"), manifest)?;
     let workspace = document
         .entry("workspace")
         .or_insert_with(toml_edit::table)

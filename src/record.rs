@@ -58,7 +58,7 @@ pub fn open(root: &Path) -> Result<(Option<String>, DocumentMut)> {
     match std::fs::read_to_string(&path) {
         Ok(text) => {
             let document = text.parse().map_err(|err| {
-                Error::failure(format!("{} is not valid TOML: {err}", path.display()))
+                Error::toml(&path, &text, &err)
                     .hint("fix it, or delete it to let pop-create start a new record")
             })?;
             Ok((Some(text), document))
@@ -159,5 +159,22 @@ mod tests {
             sha256(b"abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[test]
+    fn a_broken_record_is_reported_on_one_line() {
+        let root = std::env::temp_dir().join(format!("pop-create-record-{}", std::process::id()));
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join(FILE), "pop-create = \"0.1.0\"\nx = [\n").unwrap();
+        let err = open(&root).unwrap_err();
+        std::fs::remove_dir_all(&root).unwrap();
+        assert_eq!(err.exit_code(), 1);
+        assert!(!err.message().contains('\n'), "{}", err.message());
+        assert!(
+            err.message().contains("line 2, column 6"),
+            "{}",
+            err.message()
+        );
+        assert!(err.hint_text().is_some());
     }
 }
