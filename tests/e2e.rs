@@ -436,6 +436,31 @@ mod config {
     }
 
     #[test]
+    fn the_log_options_drive_the_request_log() {
+        let scratch = Scratch::new("config-log");
+        let log = scratch.join("requests.log");
+        let log_text = log.display().to_string();
+        let port = free_port().to_string();
+        let server = serve(&["--port", &port, "--log-file", &log_text], &[]);
+        server.get(r#"{"ref": "math.fib"}"#);
+        let (code, stderr) = server.terminate();
+        assert_eq!(code, Some(0));
+        let logged = std::fs::read_to_string(&log).unwrap();
+        assert!(logged.contains("GET / ref=math.fib status=200"), "{logged}");
+        assert!(
+            !stderr.contains("ref=math.fib"),
+            "the log goes to the file, not stderr:\n{stderr}"
+        );
+
+        // At warn, request lines (info) are not written.
+        let port = free_port().to_string();
+        let server = serve(&["--port", &port], &[("POPPY_LOG_LEVEL", "warn")]);
+        server.get(r#"{"ref": "math.fib"}"#);
+        let (_, stderr) = server.terminate();
+        assert!(!stderr.contains("ref=math.fib"), "{stderr}");
+    }
+
+    #[test]
     fn help_lists_every_option_with_its_default_and_help() {
         let tutorial = tutorial();
         let output = ok(command(&tutorial.binary, &tutorial.project, &["--help"])
