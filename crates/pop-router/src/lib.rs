@@ -14,26 +14,40 @@
 //! | the plugin returned an error | 500 | `plugin_error` |
 //! | the plugin panicked (the server keeps serving) | 500 | `panic` |
 //! | body over 1 MiB | 413 | `payload_too_large` |
+//! | a path other than `/` | 404 | `not_found` |
+//! | a method other than GET or POST | 405 | `method_not_allowed` |
 //!
 //! Every error body is `{"error": {"kind": "…", "message": "…"}}`. Each
 //! request is logged as one line; the server stops cleanly when the hub is
-//! asked to shut down (Ctrl-C or SIGTERM under `Hub::run`).
+//! asked to shut down (Ctrl-C or SIGTERM under `Hub::run`), letting requests
+//! in flight finish.
+//!
+//! It is built on hyper directly: one route needs no router framework, and
+//! leaving axum and tower out takes a third off a new project's cold build.
 
+use std::convert::Infallible;
 use std::fmt::Write as _;
+use std::future::{Future, poll_fn};
 use std::net::{IpAddr, SocketAddr};
+use std::pin::pin;
 use std::sync::Arc;
-use std::time::Instant;
+use std::task::Poll;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::response::Response;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use pop::{CallError, Hub};
 use serde_json::{Value, json};
 
 /// The largest request body the router reads.
 pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// How long requests in flight may take to finish once shutdown is asked for.
+const GRACE: Duration = Duration::from_secs(10);
 
 struct Router {
     hub: Arc<Hub>,
@@ -61,14 +75,46 @@ pub async fn serve(hub: Arc<Hub>, sub: &str, addr: &str, port: u16) -> pop::Resu
         sub: sub.to_owned(),
         example,
     });
-    let app = axum::Router::new()
-        .route("/", axum::routing::any(handle))
-        .fallback(not_found)
-        .with_state(router);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { hub.shutdown_requested().await })
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = pin!(hub.shutdown_requested());
+    loop {
+        // The next connection, unless shutdown comes first.
+        let next = poll_fn(|cx| match shutdown.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(None),
+            Poll::Pending => listener.poll_accept(cx).map(Some),
+        });
+        let (stream, _) = match next.await {
+            None => break,
+            Some(Ok(accepted)) => accepted,
+            // A failed accept (out of file descriptors, a reset) is not fatal.
+            Some(Err(err)) => {
+                tracing::warn!("{sub}: accept failed: {err}");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |request| {
+            let router = router.clone();
+            async move { Ok::<_, Infallible>(handle(&router, request).await) }
+        });
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A client that hangs up mid-request is its own business.
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(GRACE, graceful.shutdown())
         .await
-        .context("the server failed")?;
+        .is_err()
+    {
+        tracing::warn!("{sub}: requests still running after {GRACE:?}; stopping anyway");
+    }
     tracing::info!("{sub}: stopped");
     Ok(())
 }
@@ -125,18 +171,10 @@ fn example(sub: &pop::Sub, local: SocketAddr) -> String {
             .iter()
             .map(|p| format!("{}: {}", p.name, p.ty))
             .collect();
-        let _ = writeln!(
-            text,
-            "  {reference}({})  {}",
-            params.join(", "),
-            first_line(function.doc())
-        );
+        let doc = function.doc().lines().next().unwrap_or_default();
+        let _ = writeln!(text, "  {reference}({})  {doc}", params.join(", "));
     }
     text
-}
-
-fn first_line(doc: &str) -> &str {
-    doc.lines().next().unwrap_or_default()
 }
 
 /// Every function of `sub` and its nested subs, with its reference relative to `root`.
@@ -154,12 +192,15 @@ fn collect_functions<'a>(
     }
 }
 
-async fn handle(State(router): State<Arc<Router>>, request: Request) -> Response {
+type Reply = Response<Full<Bytes>>;
+
+async fn handle(router: &Router, request: Request<Incoming>) -> Reply {
     let started = Instant::now();
     let method = request.method().clone();
-    let (reference, response) = route(&router, request).await;
+    let path = request.uri().path().to_owned();
+    let (reference, response) = route(router, request).await;
     tracing::info!(
-        "{method} / ref={} status={} time={:?}",
+        "{method} {path} ref={} status={} time={:?}",
         reference.as_deref().unwrap_or("-"),
         response.status().as_u16(),
         started.elapsed()
@@ -167,7 +208,14 @@ async fn handle(State(router): State<Arc<Router>>, request: Request) -> Response
     response
 }
 
-async fn route(router: &Router, request: Request) -> (Option<String>, Response) {
+async fn route(router: &Router, request: Request<Incoming>) -> (Option<String>, Reply) {
+    if request.uri().path() != "/" {
+        let message = format!(
+            "nothing is served at {}; send requests to /",
+            request.uri().path()
+        );
+        return (None, error(StatusCode::NOT_FOUND, "not_found", &message));
+    }
     if request.method() != Method::GET && request.method() != Method::POST {
         let mut response = error(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -179,31 +227,37 @@ async fn route(router: &Router, request: Request) -> (Option<String>, Response) 
             .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
         return (None, response);
     }
-    let body = match axum::body::to_bytes(request.into_body(), BODY_LIMIT).await {
-        Ok(body) => body,
-        Err(err) if is_too_large(&err) => {
-            let message = format!("the request body is larger than {BODY_LIMIT} bytes");
-            return (
-                None,
-                error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", &message),
-            );
-        }
+    let too_large = || {
+        let message = format!("the request body is larger than {BODY_LIMIT} bytes");
+        error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", &message)
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|length| length.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > BODY_LIMIT as u64) {
+        return (None, too_large());
+    }
+    let body = match Limited::new(request.into_body(), BODY_LIMIT)
+        .collect()
+        .await
+    {
+        Ok(collected) => collected.to_bytes(),
+        Err(err) if err.is::<http_body_util::LengthLimitError>() => return (None, too_large()),
         Err(err) => {
+            let message = format!("cannot read the body: {err}");
             return (
                 None,
-                error(
-                    StatusCode::BAD_REQUEST,
-                    "bad_request",
-                    &format!("cannot read the body: {err}"),
-                ),
+                error(StatusCode::BAD_REQUEST, "bad_request", &message),
             );
         }
     };
     if body.iter().all(u8::is_ascii_whitespace) {
-        let response = Response::builder()
-            .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
-            .body(Body::from(router.example.clone()))
-            .expect("a valid response");
+        let mut response = Response::new(Full::new(Bytes::from(router.example.clone())));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
         return (None, response);
     }
     let (reference, kwargs) = match parse(&body) {
@@ -216,31 +270,18 @@ async fn route(router: &Router, request: Request) -> (Option<String>, Response) 
         }
     };
     let Some(sub) = router.hub.sub(&router.sub) else {
-        return (
-            Some(reference),
-            error(
-                StatusCode::NOT_FOUND,
-                "unknown_ref",
-                "the router's sub is gone",
-            ),
+        let response = error(
+            StatusCode::NOT_FOUND,
+            "unknown_ref",
+            "the router's sub is gone",
         );
+        return (Some(reference), response);
     };
     let response = match sub.call(&router.hub, &reference, kwargs).await {
         Ok(value) => ok(&value),
         Err(err) => call_error(&err),
     };
     (Some(reference), response)
-}
-
-fn is_too_large(err: &axum::Error) -> bool {
-    let mut source: Option<&dyn std::error::Error> = Some(err);
-    while let Some(current) = source {
-        if current.to_string().contains("length limit exceeded") {
-            return true;
-        }
-        source = current.source();
-    }
-    false
 }
 
 /// `{"ref": "...", "kwargs": {...}}` → (ref, kwargs).
@@ -262,7 +303,7 @@ fn parse(body: &Bytes) -> Result<(String, Value), String> {
 }
 
 /// pop's answer, `{"ref": <value>}`, spelled as pop's router spells it.
-fn ok(value: &Value) -> Response {
+fn ok(value: &Value) -> Reply {
     let mut body = Vec::with_capacity(32);
     body.extend_from_slice(b"{\"ref\": ");
     serde_json::to_writer(&mut body, value).expect("a JSON value always serializes");
@@ -270,7 +311,7 @@ fn ok(value: &Value) -> Response {
     json_response(StatusCode::OK, body)
 }
 
-fn call_error(err: &CallError) -> Response {
+fn call_error(err: &CallError) -> Reply {
     let status = match err {
         CallError::UnknownRef { .. } => StatusCode::NOT_FOUND,
         CallError::BadArguments { .. } => StatusCode::BAD_REQUEST,
@@ -288,7 +329,7 @@ fn call_error(err: &CallError) -> Response {
     json_response(status, body)
 }
 
-fn error(status: StatusCode, kind: &str, message: &str) -> Response {
+fn error(status: StatusCode, kind: &str, message: &str) -> Reply {
     let body = json!({"error": {"kind": kind, "message": message}});
     json_response(
         status,
@@ -296,24 +337,12 @@ fn error(status: StatusCode, kind: &str, message: &str) -> Response {
     )
 }
 
-fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
-    Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body))
-        .expect("a valid response")
-}
-
-async fn not_found(request: Request) -> Response {
-    let message = format!(
-        "nothing is served at {}; send requests to /",
-        request.uri().path()
-    );
-    let response = error(StatusCode::NOT_FOUND, "not_found", &message);
-    tracing::info!(
-        "{} {} ref=- status=404",
-        request.method(),
-        request.uri().path()
+fn json_response(status: StatusCode, body: Vec<u8>) -> Reply {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
     );
     response
 }

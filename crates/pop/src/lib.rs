@@ -29,6 +29,7 @@ extern crate self as pop;
 mod call;
 pub mod conf;
 mod hub;
+mod log;
 mod registry;
 mod report;
 mod run;
@@ -40,6 +41,9 @@ pub use pop_macros::plugin;
 pub use registry::{CrateInfo, CrateRegistrar, Param, Plugin, PluginCall, Registry};
 pub use report::report;
 pub use run::block_on;
+
+/// Logging for plugins: `pop::tracing::info!("…")` lands in the hub's log.
+pub use tracing;
 
 /// The error type of plugins, hooks and start-up: any error, with context.
 pub use anyhow::Error;

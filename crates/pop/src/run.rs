@@ -39,7 +39,7 @@ impl Hub {
         self.subcommand = loaded.subcommand;
         if let Some(app) = self.app() {
             let app = &self.opt[app.name];
-            start_logging(
+            crate::log::start(
                 app["log_level"].as_str().unwrap_or("info"),
                 app["log_file"].as_str(),
             )?;
@@ -92,13 +92,18 @@ async fn stop_on_signal(hub: Arc<Hub>) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut term) = signal(SignalKind::terminate()) else {
+        let (Ok(mut interrupt), Ok(mut terminate)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
             return;
         };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
+        // Whichever comes first.
+        std::future::poll_fn(|cx| match interrupt.poll_recv(cx) {
+            std::task::Poll::Ready(_) => std::task::Poll::Ready(()),
+            std::task::Poll::Pending => terminate.poll_recv(cx).map(|_| ()),
+        })
+        .await;
     }
     #[cfg(not(unix))]
     {
@@ -108,29 +113,6 @@ async fn stop_on_signal(hub: Arc<Hub>) {
     }
     tracing::info!("shutting down");
     hub.request_shutdown();
-}
-
-fn start_logging(level: &str, file: Option<&str>) -> crate::Result<()> {
-    let level: tracing::Level = level.parse().unwrap_or(tracing::Level::INFO);
-    let builder = tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_target(false);
-    // A second hub in the same process (tests) keeps the first subscriber.
-    let _ = match file {
-        Some(path) => {
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .with_context(|| format!("cannot open the log file {path}"))?;
-            builder
-                .with_ansi(false)
-                .with_writer(std::sync::Mutex::new(file))
-                .try_init()
-        }
-        None => builder.with_writer(std::io::stderr).try_init(),
-    };
-    Ok(())
 }
 
 /// Runs a future to completion on a small runtime; for tests and plain `main`s.
