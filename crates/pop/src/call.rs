@@ -8,6 +8,7 @@ use std::task::{Context, Poll};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::de::Visitor;
 use serde_json::{Map, Value};
 
 /// The future a plugin's async shim returns.
@@ -146,15 +147,16 @@ impl std::error::Error for CallError {
 
 /// The kwargs of one call, taken parameter by parameter by a plugin's shim.
 pub struct Args {
-    map: Map<String, Value>,
+    /// `None` for no kwargs (`null`), which costs nothing to take from.
+    map: Option<Map<String, Value>>,
 }
 
 impl Args {
     /// Accepts a JSON object, or `null` for "no kwargs".
     pub fn new(kwargs: Value) -> Result<Self, CallError> {
         match kwargs {
-            Value::Object(map) => Ok(Args { map }),
-            Value::Null => Ok(Args { map: Map::new() }),
+            Value::Object(map) => Ok(Args { map: Some(map) }),
+            Value::Null => Ok(Args { map: None }),
             other => Err(CallError::BadArguments {
                 reference: String::new(),
                 parameter: None,
@@ -168,21 +170,12 @@ impl Args {
     /// A number sent as a string (`{"num": "11"}`, as pop's tutorial does) is
     /// accepted wherever a number is expected.
     pub fn take<T: DeserializeOwned>(&mut self, name: &str) -> Result<Option<T>, CallError> {
-        let Some(value) = self.map.remove(name) else {
+        let Some(value) = self.map.as_mut().and_then(|map| map.remove(name)) else {
             return Ok(None);
         };
-        match T::deserialize(&value) {
+        match T::deserialize(Lenient(&value)) {
             Ok(parsed) => Ok(Some(parsed)),
-            Err(first) => {
-                if let Value::String(text) = &value {
-                    if let Ok(number) = text.trim().parse::<serde_json::Number>() {
-                        if let Ok(parsed) = T::deserialize(&Value::Number(number)) {
-                            return Ok(Some(parsed));
-                        }
-                    }
-                }
-                Err(CallError::bad_argument(name, first.to_string()))
-            }
+            Err(err) => Err(CallError::bad_argument(name, err.to_string())),
         }
     }
 
@@ -194,10 +187,116 @@ impl Args {
 
     /// Refuses any kwarg no parameter took: a misspelt name is an error, not ignored.
     pub fn finish(self) -> Result<(), CallError> {
-        match self.map.keys().next() {
+        match self.map.as_ref().and_then(|map| map.keys().next()) {
             None => Ok(()),
             Some(name) => Err(CallError::bad_argument(name, "unknown argument")),
         }
+    }
+}
+
+/// Deserializes a kwarg as JSON does, except that where a number is wanted
+/// a string holding one (`"11"`) is read as that number. One pass, no retry:
+/// a failed attempt would cost an error allocation on every such call.
+struct Lenient<'a>(&'a Value);
+
+impl<'a> Lenient<'a> {
+    /// The number a numeric string holds, or the value as it is.
+    fn numeric(&self) -> std::borrow::Cow<'a, Value> {
+        match self.0 {
+            Value::String(text) => match text.trim().parse::<serde_json::Number>() {
+                Ok(number) => std::borrow::Cow::Owned(Value::Number(number)),
+                Err(_) => std::borrow::Cow::Borrowed(self.0),
+            },
+            other => std::borrow::Cow::Borrowed(other),
+        }
+    }
+}
+
+macro_rules! lenient_numbers {
+    ($($method:ident)*) => {$(
+        fn $method<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+            match self.numeric() {
+                std::borrow::Cow::Borrowed(value) => value.$method(visitor),
+                std::borrow::Cow::Owned(value) => serde::de::IntoDeserializer::into_deserializer(value).$method(visitor),
+            }
+        }
+    )*};
+}
+
+impl<'a> serde::Deserializer<'a> for Lenient<'a> {
+    type Error = serde_json::Error;
+
+    lenient_numbers! {
+        deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64 deserialize_i128
+        deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_u128
+        deserialize_f32 deserialize_f64
+    }
+
+    fn deserialize_option<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            Value::Null => visitor.visit_none(),
+            _ => visitor.visit_some(self),
+        }
+    }
+
+    fn deserialize_any<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.0.deserialize_any(visitor)
+    }
+
+    fn deserialize_enum<V: Visitor<'a>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.0.deserialize_enum(name, variants, visitor)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'a>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.0.deserialize_newtype_struct(name, visitor)
+    }
+
+    fn deserialize_struct<V: Visitor<'a>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.0.deserialize_struct(name, fields, visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'a>>(
+        self,
+        name: &'static str,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.0.deserialize_tuple_struct(name, len, visitor)
+    }
+
+    fn deserialize_tuple<V: Visitor<'a>>(
+        self,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.0.deserialize_tuple(len, visitor)
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'a>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.0.deserialize_unit_struct(name, visitor)
+    }
+
+    serde::forward_to_deserialize_any! {
+        <W: Visitor<'a>>
+        bool char str string bytes byte_buf unit seq map identifier ignored_any
     }
 }
 
@@ -256,43 +355,76 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-/// Runs a sync shim, turning a panic into [`CallError::Panicked`].
-pub(crate) fn call_sync(
-    shim: fn(&crate::Hub, Value) -> Result<Value, CallError>,
-    hub: &crate::Hub,
-    kwargs: Value,
-) -> Result<Value, CallError> {
-    match catch_unwind(AssertUnwindSafe(|| shim(hub, kwargs))) {
-        Ok(result) => result,
-        Err(payload) => Err(CallError::Panicked {
-            reference: String::new(),
-            message: panic_message(&*payload),
-        }),
+/// The future of a call by reference (`hub.call(…)`).
+///
+/// A plain `fn` plugin runs on the first poll, with nothing allocated; an
+/// `async fn` plugin's future is boxed by its shim. A panic in either is
+/// caught and returned as [`CallError::Panicked`].
+#[must_use = "a call does nothing until it is awaited"]
+pub struct Call<'a> {
+    state: State<'a>,
+    reference: &'a str,
+}
+
+enum State<'a> {
+    Sync {
+        shim: fn(&crate::Hub, Value) -> Result<Value, CallError>,
+        hub: &'a crate::Hub,
+        kwargs: Value,
+    },
+    Async(BoxFuture<'a>),
+    Failed(CallError),
+    Done,
+}
+
+impl<'a> Call<'a> {
+    pub(crate) fn new(function: &'a crate::Function, hub: &'a crate::Hub, kwargs: Value) -> Self {
+        let state = match function.plugin_call() {
+            crate::PluginCall::Sync(shim) => State::Sync { shim, hub, kwargs },
+            crate::PluginCall::Async(shim) => State::Async(shim(hub, kwargs)),
+        };
+        Call {
+            state,
+            reference: function.reference(),
+        }
+    }
+
+    pub(crate) fn failed(error: CallError) -> Self {
+        Call {
+            state: State::Failed(error),
+            reference: "",
+        }
     }
 }
 
-/// Polls a plugin's future, turning a panic in any poll into [`CallError::Panicked`].
-pub(crate) struct CatchUnwind<'a> {
-    inner: BoxFuture<'a>,
-}
-
-impl<'a> CatchUnwind<'a> {
-    pub(crate) fn new(inner: BoxFuture<'a>) -> Self {
-        CatchUnwind { inner }
-    }
-}
-
-impl Future for CatchUnwind<'_> {
+impl Future for Call<'_> {
     type Output = Result<Value, CallError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = &mut self.inner;
-        match catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx))) {
-            Ok(poll) => poll,
-            Err(payload) => Poll::Ready(Err(CallError::Panicked {
-                reference: String::new(),
-                message: panic_message(&*payload),
-            })),
-        }
+        let this = &mut *self;
+        let result = match std::mem::replace(&mut this.state, State::Done) {
+            State::Sync { shim, hub, kwargs } => {
+                catch(|| shim(hub, kwargs)).and_then(|result| result)
+            }
+            State::Async(mut future) => match catch(|| future.as_mut().poll(cx)) {
+                Ok(Poll::Pending) => {
+                    this.state = State::Async(future);
+                    return Poll::Pending;
+                }
+                Ok(Poll::Ready(result)) => result,
+                Err(panicked) => Err(panicked),
+            },
+            State::Failed(error) => Err(error),
+            State::Done => panic!("a pop::Call polled after it completed"),
+        };
+        Poll::Ready(result.map_err(|err| err.with_reference(this.reference)))
     }
+}
+
+/// Runs `f`, turning a panic into [`CallError::Panicked`].
+fn catch<T>(f: impl FnOnce() -> T) -> Result<T, CallError> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|payload| CallError::Panicked {
+        reference: String::new(),
+        message: panic_message(&*payload),
+    })
 }

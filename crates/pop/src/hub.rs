@@ -2,13 +2,15 @@
 
 use std::any::{Any, TypeId};
 use std::collections::{BTreeMap, HashMap};
+
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 use anyhow::{Context as _, anyhow, bail};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::call::{CallError, CatchUnwind, call_sync};
+use crate::call::{Call, CallError};
 use crate::registry::{CrateInfo, LoadHook, Param, Plugin, PluginCall, Registry, RunHook};
 
 /// A function on the hub: a `#[plugin]` function with its full reference.
@@ -35,6 +37,10 @@ impl Function {
         self.plugin.doc
     }
 
+    pub(crate) fn plugin_call(&self) -> PluginCall {
+        self.plugin.call
+    }
+
     /// Its named parameters.
     pub fn params(&self) -> &[Param] {
         self.plugin.params
@@ -52,12 +58,8 @@ impl Function {
 
     /// Calls it with JSON kwargs. A panic inside the plugin is caught and
     /// returned as [`CallError::Panicked`].
-    pub async fn call(&self, hub: &Hub, kwargs: Value) -> Result<Value, CallError> {
-        let result = match self.plugin.call {
-            PluginCall::Sync(shim) => call_sync(shim, hub, kwargs),
-            PluginCall::Async(shim) => CatchUnwind::new(shim(hub, kwargs)).await,
-        };
-        result.map_err(|err| err.with_reference(&self.reference))
+    pub fn call<'a>(&'a self, hub: &'a Hub, kwargs: Value) -> Call<'a> {
+        Call::new(self, hub, kwargs)
     }
 }
 
@@ -80,7 +82,7 @@ pub struct Sub {
     modules: BTreeMap<&'static str, Vec<Arc<Function>>>,
     nested: BTreeMap<String, Sub>,
     /// Every function of this sub and its nested subs, by reference relative to this sub.
-    functions: HashMap<Box<str>, Arc<Function>>,
+    functions: FxHashMap<Box<str>, Arc<Function>>,
     load_hooks: Vec<(&'static str, LoadHook)>,
     run_hooks: Vec<RunHook>,
     data: HashMap<TypeId, Box<dyn Any + Send + Sync>>,
@@ -95,7 +97,7 @@ impl Sub {
             dirs: Vec::new(),
             modules: BTreeMap::new(),
             nested: BTreeMap::new(),
-            functions: HashMap::new(),
+            functions: FxHashMap::default(),
             load_hooks: Vec::new(),
             run_hooks: Vec::new(),
             data: HashMap::new(),
@@ -146,14 +148,14 @@ impl Sub {
 
     /// Calls a function by reference relative to this sub, as a router does.
     /// Only plugin functions of this sub and its nested subs are reachable.
-    pub async fn call(&self, hub: &Hub, relative: &str, kwargs: Value) -> Result<Value, CallError> {
+    pub fn call<'a>(&'a self, hub: &'a Hub, relative: &str, kwargs: Value) -> Call<'a> {
         match self.functions.get(relative) {
-            Some(function) if self.added => function.call(hub, kwargs).await,
-            Some(_) => Err(CallError::UnknownRef {
+            Some(function) if self.added => function.call(hub, kwargs),
+            Some(_) => Call::failed(CallError::UnknownRef {
                 reference: relative.to_owned(),
                 reason: format!("sub `{}` has not been added to the hub", self.path),
             }),
-            None => Err(CallError::UnknownRef {
+            None => Call::failed(CallError::UnknownRef {
                 reference: relative.to_owned(),
                 reason: format!(
                     "no plugin function with this reference in sub `{}`",
@@ -222,7 +224,7 @@ pub struct Hub {
     /// Top-level subs in registration order: dependencies first, then DYNE order.
     order: Vec<String>,
     /// Functions of added subs, by full reference.
-    callable: HashMap<Box<str>, Arc<Function>>,
+    callable: FxHashMap<Box<str>, Arc<Function>>,
     /// Subs in the order they were added; run hooks start in this order.
     added: Vec<String>,
     pub(crate) opt: Value,
@@ -237,7 +239,7 @@ impl Default for Hub {
             crates: Vec::new(),
             subs: BTreeMap::new(),
             order: Vec::new(),
-            callable: HashMap::new(),
+            callable: FxHashMap::default(),
             added: Vec::new(),
             opt: Value::Object(Default::default()),
             subcommand: None,
@@ -408,10 +410,10 @@ impl Hub {
 
     /// Calls a function by its full reference with JSON kwargs:
     /// `hub.call("rpc.math.fib", json!({"num": 11})).await`.
-    pub async fn call(&self, reference: &str, kwargs: Value) -> Result<Value, CallError> {
+    pub fn call<'a>(&'a self, reference: &str, kwargs: Value) -> Call<'a> {
         match self.callable.get(reference) {
-            Some(function) => function.call(self, kwargs).await,
-            None => Err(self.unknown(reference)),
+            Some(function) => function.call(self, kwargs),
+            None => Call::failed(self.unknown(reference)),
         }
     }
 

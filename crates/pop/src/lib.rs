@@ -34,7 +34,7 @@ mod registry;
 mod report;
 mod run;
 
-pub use call::CallError;
+pub use call::{Call, CallError};
 pub use conf::{ConfigError, Dyne, Flag, Kind, Opt, Subcommand};
 pub use hub::{Function, Hub, Sub};
 pub use pop_macros::plugin;

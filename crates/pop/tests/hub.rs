@@ -77,6 +77,12 @@ mod math {
         counter.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1
     }
 
+    /// Doubles a number, if there is one.
+    #[plugin]
+    pub fn maybe_double(_hub: &Hub, num: Option<u64>) -> Option<u64> {
+        num.map(|n| n * 2)
+    }
+
     /// Takes a list.
     #[plugin]
     pub fn total(_hub: &Hub, values: Vec<f64>) -> f64 {
@@ -196,6 +202,7 @@ fn register(registry: &mut Registry) {
             math::__pop_plugin_fib(),
             math::__pop_plugin_fib_label(),
             math::__pop_plugin_greet(),
+            math::__pop_plugin_maybe_double(),
             math::__pop_plugin_total(),
             math::__pop_plugin_triple(),
         ],
@@ -270,6 +277,19 @@ fn calls_by_reference_with_defaults_options_and_numeric_strings() {
     assert_eq!(
         call(&hub, "rpc.math.total", json!({"values": [1, 2.5]})).unwrap(),
         json!(3.5)
+    );
+    assert_eq!(
+        call(&hub, "rpc.math.maybe_double", json!({"num": "21"})).unwrap(),
+        json!(42)
+    );
+    assert_eq!(
+        call(&hub, "rpc.math.maybe_double", json!({})).unwrap(),
+        json!(null)
+    );
+    let err = call(&hub, "rpc.math.maybe_double", json!({"num": "x"})).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "bad argument `num` for `rpc.math.maybe_double`: invalid type: string \"x\", expected u64"
     );
     assert_eq!(
         call(&hub, "rpc.ext_math.add", json!({"a": -2, "b": "5"})).unwrap(),
