@@ -77,17 +77,25 @@ fn build(project: &Project, release: bool) -> Result<PathBuf> {
 #[cfg(unix)]
 mod signals {
     //! While a child runs, SIGINT and SIGTERM sent to pop-create go to it, and
-    //! pop-create waits for it to finish. (A Ctrl-C in a terminal reaches both
-    //! anyway; the app treats a repeated signal as the same request.)
+    //! pop-create waits for it to finish. A Ctrl-C typed in the terminal is not
+    //! forwarded: the terminal sends it to the child as well (they share the
+    //! foreground process group), and the child must see it once, since a
+    //! second one tells an app to stop without waiting.
 
     use std::process::{Child, Command, ExitStatus};
     use std::sync::atomic::{AtomicI32, Ordering};
 
     static CHILD: AtomicI32 = AtomicI32::new(0);
 
-    extern "C" fn forward(signal: libc::c_int) {
+    extern "C" fn forward(
+        signal: libc::c_int,
+        info: *mut libc::siginfo_t,
+        _context: *mut libc::c_void,
+    ) {
+        // SAFETY: the kernel passes a valid siginfo_t with SA_SIGINFO.
+        let from_a_process = unsafe { (*info).si_code } <= 0;
         let pid = CHILD.load(Ordering::SeqCst);
-        if pid > 0 {
+        if pid > 0 && from_a_process {
             // SAFETY: kill is async-signal-safe; the pid is our own child's.
             unsafe {
                 libc::kill(pid, signal);
@@ -96,11 +104,16 @@ mod signals {
     }
 
     fn install() {
-        let handler = forward as extern "C" fn(libc::c_int) as libc::sighandler_t;
-        // SAFETY: the handler only reads an atomic and calls kill.
+        // SAFETY: the handler only reads an atomic and the siginfo, and calls kill.
         unsafe {
-            libc::signal(libc::SIGINT, handler);
-            libc::signal(libc::SIGTERM, handler);
+            let mut action: libc::sigaction = std::mem::zeroed();
+            let handler: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
+                forward;
+            action.sa_sigaction = handler as *const () as usize;
+            action.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(libc::SIGINT, &action, std::ptr::null_mut());
+            libc::sigaction(libc::SIGTERM, &action, std::ptr::null_mut());
         }
     }
 

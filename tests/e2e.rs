@@ -546,6 +546,35 @@ fn a_project_grows_and_passes_its_checks_after_every_add() {
     assert_eq!(server.get(r#"{"ref": "helpers.text.hello"}"#).status, 404);
     drop(server);
     cargo(&project, &["test", "--quiet"]);
+
+    // A run hook that never stops: the first Ctrl-C asks, the second stops the app at once.
+    ok(pop_create(
+        &project,
+        &["add-sub", "stubborn", "--pattern", "spine"],
+    ));
+    std::fs::write(
+        project.join("src/stubborn/init.rs"),
+        "use pop::prelude::*;\n\n/// Never finishes.\npub async fn run(_hub: Arc<Hub>) -> Result<()> {\n    std::future::pending().await\n}\n",
+    )
+    .unwrap();
+    let port = free_port().to_string();
+    let mut run = command(
+        env!("CARGO_BIN_EXE_pop-create"),
+        &project,
+        &["run", "--", "--port", &port],
+    );
+    run.env_remove("GROWER_CONFIG");
+    let mut server = Server::start(run);
+    signal(server.pid(), "INT");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "the stubborn hook keeps the app up"
+    );
+    signal(server.pid(), "INT");
+    let status = wait_timeout(&mut server.child, std::time::Duration::from_secs(20))
+        .expect("a second Ctrl-C stops it");
+    assert_eq!(status.code(), Some(130));
 }
 
 /// An extension's `rpc` plugins, a nested sub, a load hook and an option.

@@ -87,7 +87,8 @@ async fn run_hooks(hub: Arc<Hub>, hooks: Vec<crate::registry::RunHook>) -> crate
     first_error.map_or(Ok(()), Err)
 }
 
-/// Asks the hub to shut down on the first Ctrl-C or SIGTERM.
+/// Asks the hub to shut down on the first Ctrl-C or SIGTERM, and exits at
+/// once (status 130) on a second one, for a run hook that does not stop.
 async fn stop_on_signal(hub: Arc<Hub>) {
     #[cfg(unix)]
     {
@@ -99,20 +100,31 @@ async fn stop_on_signal(hub: Arc<Hub>) {
             return;
         };
         // Whichever comes first.
-        std::future::poll_fn(|cx| match interrupt.poll_recv(cx) {
-            std::task::Poll::Ready(_) => std::task::Poll::Ready(()),
-            std::task::Poll::Pending => terminate.poll_recv(cx).map(|_| ()),
-        })
-        .await;
+        async fn either(a: &mut tokio::signal::unix::Signal, b: &mut tokio::signal::unix::Signal) {
+            std::future::poll_fn(|cx| match a.poll_recv(cx) {
+                std::task::Poll::Ready(_) => std::task::Poll::Ready(()),
+                std::task::Poll::Pending => b.poll_recv(cx).map(|_| ()),
+            })
+            .await;
+        }
+        either(&mut interrupt, &mut terminate).await;
+        tracing::info!("shutting down (a second Ctrl-C stops at once)");
+        hub.request_shutdown();
+        either(&mut interrupt, &mut terminate).await;
     }
     #[cfg(not(unix))]
     {
         if tokio::signal::ctrl_c().await.is_err() {
             return;
         }
+        tracing::info!("shutting down (a second Ctrl-C stops at once)");
+        hub.request_shutdown();
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
     }
-    tracing::info!("shutting down");
-    hub.request_shutdown();
+    tracing::warn!("stopping now, without waiting for the run hooks");
+    std::process::exit(130);
 }
 
 /// Runs a future to completion on a small runtime; for tests and plain `main`s.
