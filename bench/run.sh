@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Issue 7 benchmarks: the pop router against Python pop and a hand-written axum
 # server, start-up times, and build times. Run from anywhere; no stdin needed.
+# Method and results: BENCHMARKS.md.
 #
-#   bench/run.sh                 # everything (~15 min on 2 cores)
-#   SKIP_BUILD_TIMES=1 bench/run.sh    # load test and start-up only
+#   bench/run.sh                            # everything (~10 min on 2 cores with ROUNDS=3)
+#   SKIP_BUILD_TIMES=1 bench/run.sh         # load test and start-up only
+#   SKIP_LOAD=1 SKIP_STARTUP=1 bench/run.sh # build times only
 #
 # What it does:
 #   1. builds pop-create (release), generates the tutorial project into a temp
@@ -13,9 +15,11 @@
 #      the way /work/shared/bench/poppy-python/bench.sh does;
 #   2. starts every server on its own free loopback port, checks each answers
 #      fib 11 with {"ref": 89}, warms each up, then runs
-#      `wrk -t2 -c50 -d10s --latency -s fib.lua` ROUNDS times, interleaved
-#      (python, rust, rust-file, rust-warn, axum, python, ...), logging req/s,
-#      p50/p99, server CPU, machine load and server RSS after each run;
+#      `wrk -t2 -c50 -d10s --latency -s fib.lua` once per server per round,
+#      ROUNDS rounds, interleaved (each round starts one server later), logging
+#      req/s, p50/p99, server CPU, wrk CPU, machine load and server RSS;
+#      waits for a quiet machine before each run and leaves runs disturbed by
+#      other work out of the medians;
 #   3. hyperfine: `pop-create new` (fresh dir each run), the generated binary's
 #      `--help`, Python's `run.py --help`;
 #   4. build times: cold `cargo build --timings` (debug) of a fresh router
@@ -24,9 +28,10 @@
 #   5. prints a summary table with ratios, and writes everything to $OUT.
 #
 # Rust server variants (all the same release binary):
-#   rust       --log-level info, stderr -> /dev/null (one log line per request, discarded)
-#   rust-file  --log-level info, stderr -> a file     (one log line per request, kept)
-#   rust-warn  --log-level warn, stderr -> a file     (no per-request log line)
+#   rust          --log-level info, stderr -> /dev/null (one log line per request, discarded)
+#   rust-file     --log-level info, stderr -> a file     (one log line per request, kept)
+#   rust-warn     --log-level warn, stderr -> a file     (no per-request log line)
+#   rust-1worker  like rust, TOKIO_WORKER_THREADS=1      (not in the default set)
 #
 # Environment (all optional):
 #   ROUNDS=3  DURATION=10s  THREADS=2  CONNS=50  WARMUP=3s
@@ -34,6 +39,9 @@
 #   PY_APP=/work/shared/bench/poppy-python   VENV=${TMPDIR:-/tmp}/poppy-python-venv
 #   OUT=target/bench/results-<time>   KEEP=1 (keep the temp dir)
 #   SKIP_BUILD_TIMES=1   SKIP_STARTUP=1   SKIP_LOAD=1
+#   QUIET_BUSY=25  (% machine busy over 2 s below which a run may start)
+#   QUIET_MAX=180  (s to wait for that at most)
+#   OTHER_MAX=10   (% of the machine other work may take during a run before it is left out)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -45,6 +53,9 @@ THREADS="${THREADS:-2}"
 CONNS="${CONNS:-50}"
 WARMUP="${WARMUP:-3s}"
 VARIANTS="${VARIANTS:-python rust rust-file rust-warn axum}"
+QUIET_BUSY="${QUIET_BUSY:-25}"
+QUIET_MAX="${QUIET_MAX:-180}"
+OTHER_MAX="${OTHER_MAX:-10}"
 PY_APP="${PY_APP:-/work/shared/bench/poppy-python}"
 VENV="${VENV:-${TMPDIR:-/tmp}/poppy-python-venv}"
 OUT="${OUT:-$ROOT/target/bench/results-$(date +%Y%m%d-%H%M%S)}"
@@ -53,7 +64,7 @@ BODY='{"ref":"math.fib","kwargs":{"num":"11"}}'
 # Build outputs kept between runs (the repo's target/ is git-ignored).
 BENCH_TARGET="$ROOT/target/bench"
 # Build times are measured with cargo's defaults, whatever the caller's shell says.
-unset CARGO_INCREMENTAL CARGO_BUILD_JOBS RUSTFLAGS
+unset CARGO_INCREMENTAL CARGO_BUILD_JOBS RUSTFLAGS CARGO_TARGET_DIR
 
 mkdir -p "$OUT" "$BENCH_TARGET"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/pop-bench.XXXXXX")"
@@ -115,8 +126,8 @@ print(round(best, 2))'
     echo "cargo:     $(cargo --version)"
     echo "wrk:       $(wrk -v 2>&1 | head -1)"
     echo "hyperfine: $(hyperfine --version)"
-    echo "git:       $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') \
-($(git -C "$ROOT" status --porcelain 2>/dev/null | wc -l) paths changed or untracked)"
+    echo "git:       $(git -C "$ROOT" log -1 --format='%h %s' 2>/dev/null || echo '?')"
+    echo "changed:   $(git -C "$ROOT" status --porcelain 2>/dev/null | head -n 12 | tr '\n' ' ')"
     echo "uptime:    $(uptime)"
     # The host's speed drifts (shared VM): the Python baseline document saw 0.41-0.56 s for this.
     echo "cpu probe: python3 -c 'sum(range(int(3e7)))' best of 3: $(cpu_probe) s"
@@ -144,6 +155,29 @@ proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kib() { ps -o rss= -p "$1" | tr -d ' '; }
 hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 
+# Machine busy % over 2 s, and waiting (up to QUIET_MAX s) until it is below QUIET_BUSY %:
+# other work on the 2 cores (a cargo build, say) would otherwise skew a load run.
+busy_over_2s() {
+    local j0 t0 j1 t1
+    read -r j0 t0 < <(cpu_jiffies)
+    sleep 2
+    read -r j1 t1 < <(cpu_jiffies)
+    echo $(((j1 - j0) * 100 / (t1 - t0 > 0 ? t1 - t0 : 1)))
+}
+wait_quiet() {
+    local busy waited=0
+    while :; do
+        busy="$(busy_over_2s)"
+        if [ "$busy" -lt "$QUIET_BUSY" ] || [ "$waited" -ge "$QUIET_MAX" ]; then
+            echo "$busy"
+            return
+        fi
+        [ "$waited" = 0 ] && say "machine ${busy}% busy; waiting up to ${QUIET_MAX}s for it to calm down"
+        sleep 3
+        waited=$((waited + 5))
+    done
+}
+
 # Wait until a server answers fib 11 with {"ref": 89}.
 wait_ready() {
     local name="$1" url="http://127.0.0.1:${PORT[$1]}/" resp=""
@@ -165,8 +199,20 @@ wait_ready() {
 }
 
 # --- 1. builds ------------------------------------------------------------------------------
+# Runs cargo in directory $1 with its output in $OUT/cargo-$2.log; shows the end of it on failure.
+cargo_in() {
+    local dir="$1" name="$2"
+    shift 2
+    if ! (cd "$dir" && cargo "$@") </dev/null >"$OUT/cargo-$name.log" 2>&1; then
+        tail -n 30 "$OUT/cargo-$name.log" >&2
+        say "error: cargo $* failed in $dir (log: $OUT/cargo-$name.log)"
+        exit 1
+    fi
+    say "$(tail -n 1 "$OUT/cargo-$name.log" | sed 's/^ *//')"
+}
+
 step "building pop-create (release)"
-cargo build --release --locked --bin pop-create 2>&1 | tail -n 2 | tee -a "$LOG" >&2
+cargo_in "$ROOT" pop-create build --release --locked --bin pop-create
 POP_CREATE="$ROOT/target/release/pop-create"
 
 # Generates the tutorial's router project in "$1/poppy".
@@ -175,9 +221,11 @@ generate_project() {
     mkdir -p "$parent"
     (
         cd "$parent"
-        "$POP_CREATE" new poppy --vcs none --no-input </dev/null >>"$WORK/generate.log" 2>&1
+        "$POP_CREATE" new poppy --vcs none --no-input </dev/null >>"$WORK/generate.log" 2>&1 \
+            || { cat "$WORK/generate.log" >&2; exit 1; }
         cd poppy
-        "$POP_CREATE" add-sub rpc --pattern router --no-input </dev/null >>"$WORK/generate.log" 2>&1
+        "$POP_CREATE" add-sub rpc --pattern router --no-input </dev/null >>"$WORK/generate.log" 2>&1 \
+            || { cat "$WORK/generate.log" >&2; exit 1; }
         # SPEC section 5, verbatim.
         cat >src/rpc/math.rs <<'EOF'
 use pop::prelude::*;
@@ -202,15 +250,12 @@ if [ -z "${SKIP_LOAD:-}" ] || [ -z "${SKIP_STARTUP:-}" ]; then
     step "generating and building the tutorial project (release)"
     generate_project "$WORK/app"
     APP="$WORK/app/poppy"
-    (cd "$APP" && CARGO_TARGET_DIR="$BENCH_TARGET/poppy" cargo build --release 2>&1 | tail -n 2) \
-        | tee -a "$LOG" >&2
+    CARGO_TARGET_DIR="$BENCH_TARGET/poppy" cargo_in "$APP" app build --release
     RUST_BIN="$BENCH_TARGET/poppy/release/poppy"
     say "binary: $RUST_BIN ($(du -k "$RUST_BIN" | cut -f1) KiB)"
 
     step "building bench/axum-baseline (release)"
-    CARGO_TARGET_DIR="$BENCH_TARGET/axum" \
-        cargo build --release --locked --manifest-path "$ROOT/bench/axum-baseline/Cargo.toml" 2>&1 \
-        | tail -n 2 | tee -a "$LOG" >&2
+    CARGO_TARGET_DIR="$BENCH_TARGET/axum" cargo_in "$ROOT/bench/axum-baseline" axum build --release --locked
     AXUM_BIN="$BENCH_TARGET/axum/release/axum-baseline"
 
     step "Python venv ($VENV)"
@@ -249,6 +294,12 @@ start_server() {
             "$RUST_BIN" --addr 127.0.0.1 --port "$port" --log-level warn \
                 </dev/null >"$WORK/$name.out" 2>"$WORK/$name.err" &
             ;;
+        rust-1worker)
+            # Not in the default set: the same binary with one tokio worker thread (the
+            # runtime reads TOKIO_WORKER_THREADS), leaving the other core to wrk.
+            TOKIO_WORKER_THREADS=1 "$RUST_BIN" --addr 127.0.0.1 --port "$port" --log-level info \
+                </dev/null >"$WORK/$name.out" 2>/dev/null &
+            ;;
         axum)
             "$AXUM_BIN" "$port" </dev/null >"$WORK/$name.out" 2>"$WORK/$name.err" &
             ;;
@@ -261,20 +312,22 @@ start_server() {
 # One wrk run against one server; appends a row to $OUT/load.tsv.
 load_run() {
     local name="$1" round="$2" pid="${PID[$1]}" url="http://127.0.0.1:${PORT[$1]}/"
-    local out="$OUT/wrk-$name-$round.txt" load_before j0 t0 p0 j1 t1 p1 ticks rss hwm
+    local out="$OUT/wrk-$name-$round.txt" load_before quiet j0 t0 p0 j1 t1 p1 ticks rss hwm
+    quiet="$(wait_quiet)"
     load_before="$(cut -d' ' -f1 /proc/loadavg)"
     read -r j0 t0 < <(cpu_jiffies)
     p0="$(proc_ticks "$pid")"
-    wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$LUA" "$url" >"$out" 2>&1
+    local TIMEFORMAT='%U %S'
+    { time wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$LUA" "$url" >"$out" 2>&1; } 2>"$out.cpu"
     read -r j1 t1 < <(cpu_jiffies)
     p1="$(proc_ticks "$pid")"
     rss="$(rss_kib "$pid")"
     hwm="$(hwm_kib "$pid")"
     ticks="$(getconf CLK_TCK)"
     python3 - "$out" "$name" "$round" "$load_before" "$((j1 - j0))" "$((t1 - t0))" \
-        "$((p1 - p0))" "$ticks" "$rss" "$hwm" >>"$OUT/load.tsv" <<'PY'
+        "$((p1 - p0))" "$ticks" "$rss" "$hwm" "$quiet" "$(cat "$out.cpu")" "$(nproc)" >>"$OUT/load.tsv" <<'PY'
 import re, sys
-path, name, rnd, load, busy, total, pticks, hz, rss, hwm = sys.argv[1:]
+path, name, rnd, load, busy, total, pticks, hz, rss, hwm, quiet, wrk_cpu, ncpu = sys.argv[1:]
 text = open(path).read()
 def ms(v):
     m = re.match(r"([\d.]+)(us|ms|s)", v)
@@ -293,7 +346,10 @@ print("\t".join(str(x) for x in [
     name, rnd, f"{rps:.0f}", f"{lat['50']:.3f}", f"{lat['99']:.3f}", reqs,
     errors.group(1).replace("\t", " ") if errors else "none",
     non2xx.group(1) if non2xx else "0",
-    f"{cpu:.0f}", f"{us_per_req:.1f}", f"{busy_pct:.0f}", load, rss, hwm]))
+    f"{cpu:.0f}", f"{us_per_req:.1f}", f"{busy_pct:.0f}", load, rss, hwm,
+    # The share of the machine neither the server nor wrk used during the run: other work.
+    f"{max(0.0, busy_pct - (int(pticks) / int(hz) + sum(map(float, wrk_cpu.split()))) / secs / int(ncpu) * 100):.0f}",
+    quiet]))
 PY
     say "$(tail -n 1 "$OUT/load.tsv")"
 }
@@ -309,7 +365,7 @@ if [ -z "${SKIP_LOAD:-}" ]; then
     done
 
     step "load: wrk -t$THREADS -c$CONNS -d$DURATION --latency -s $LUA, $ROUNDS interleaved rounds"
-    printf 'variant\tround\treq_s\tp50_ms\tp99_ms\trequests\tsocket_errors\tnon_2xx\tserver_cpu_pct\tserver_cpu_us_per_req\tmachine_busy_pct\tload1_before\trss_kib_after\tpeak_rss_kib\n' \
+    printf 'variant\tround\treq_s\tp50_ms\tp99_ms\trequests\tsocket_errors\tnon_2xx\tserver_cpu_pct\tserver_cpu_us_per_req\tmachine_busy_pct\tload1_before\trss_kib_after\tpeak_rss_kib\tother_busy_pct\tbusy_before_pct\n' \
         >"$OUT/load.tsv"
     say "$(head -n 1 "$OUT/load.tsv")"
     # Each round starts one variant later, so no server always runs first or last.
@@ -336,6 +392,7 @@ fi
 # --- 3. start-up -----------------------------------------------------------------------------
 if [ -z "${SKIP_STARTUP:-}" ]; then
     step "start-up (hyperfine)"
+    say "machine $(wait_quiet)% busy before"
     mkdir -p "$WORK/new"
     (
         cd "$WORK/new"
@@ -359,11 +416,12 @@ if [ -z "${SKIP_BUILD_TIMES:-}" ]; then
     generate_project "$WORK/cold"
     COLD="$WORK/cold/poppy"
     COLD_TARGET="$WORK/cold-target"
-    (cd "$COLD" && cargo fetch -q)
+    cargo_in "$COLD" fetch fetch
+    say "machine $(wait_quiet)% busy before"
     now() { date +%s.%N; }
     load_cold="$(cut -d' ' -f1-3 /proc/loadavg)"
     start="$(now)"
-    (cd "$COLD" && CARGO_TARGET_DIR="$COLD_TARGET" cargo build --timings 2>&1 | tail -n 3) | tee -a "$LOG" >&2
+    CARGO_TARGET_DIR="$COLD_TARGET" cargo_in "$COLD" cold build --timings
     end="$(now)"
     echo "cold_debug_build_s	$(python3 -c "print(round($end - $start, 2))")	load $load_cold" >"$OUT/build.tsv"
     cp "$COLD_TARGET"/cargo-timings/cargo-timing.html "$OUT/cargo-timing.html" 2>/dev/null \
@@ -381,7 +439,7 @@ pub fn edit_$i(_hub: &Hub, #[default($i)] num: u64) -> u64 { num + $i }
 EOF
         load_now="$(cut -d' ' -f1-3 /proc/loadavg)"
         start="$(now)"
-        (cd "$COLD" && CARGO_TARGET_DIR="$COLD_TARGET" cargo build 2>&1 | tail -n 1) | tee -a "$LOG" >&2
+        CARGO_TARGET_DIR="$COLD_TARGET" cargo_in "$COLD" "rebuild-$i" build
         end="$(now)"
         echo "rebuild_add_plugin_fn_${i}_s	$(python3 -c "print(round($end - $start, 2))")	load $load_now" >>"$OUT/build.tsv"
         say "$(tail -n 1 "$OUT/build.tsv")"
@@ -390,12 +448,12 @@ EOF
     sed -i 's/num \* 3/3 * num/' "$COLD/src/rpc/math.rs"
     load_now="$(cut -d' ' -f1-3 /proc/loadavg)"
     start="$(now)"
-    (cd "$COLD" && CARGO_TARGET_DIR="$COLD_TARGET" cargo build 2>&1 | tail -n 1) | tee -a "$LOG" >&2
+    CARGO_TARGET_DIR="$COLD_TARGET" cargo_in "$COLD" rebuild-body build
     end="$(now)"
     echo "rebuild_body_edit_s	$(python3 -c "print(round($end - $start, 2))")	load $load_now" >>"$OUT/build.tsv"
     say "$(tail -n 1 "$OUT/build.tsv")"
     start="$(now)"
-    (cd "$COLD" && CARGO_TARGET_DIR="$COLD_TARGET" cargo build 2>&1 | tail -n 1) >/dev/null
+    CARGO_TARGET_DIR="$COLD_TARGET" cargo_in "$COLD" noop build
     end="$(now)"
     echo "noop_build_s	$(python3 -c "print(round($end - $start, 2))")	load $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/build.tsv"
     say "$(tail -n 1 "$OUT/build.tsv")"
@@ -403,7 +461,7 @@ fi
 
 # --- 5. summary ----------------------------------------------------------------------------
 step "summary"
-python3 - "$OUT" <<'PY' | tee "$OUT/summary.md"
+QUIET_BUSY="$QUIET_BUSY" OTHER_MAX="$OTHER_MAX" python3 - "$OUT" <<'PY' | tee "$OUT/summary.md"
 import json, os, re, statistics as st, sys
 out = sys.argv[1]
 def med(xs): return st.median(xs) if xs else float("nan")
@@ -412,6 +470,18 @@ load = os.path.join(out, "load.tsv")
 if os.path.exists(load):
     rows = [l.rstrip("\n").split("\t") for l in open(load)]
     head, rows = rows[0], rows[1:]
+    # A run that started while the rest of the machine was busy, or during which other
+    # work took a noticeable share of the machine, is left out of the medians.
+    quiet_busy = int(os.environ.get("QUIET_BUSY", "25"))
+    other_max = int(os.environ.get("OTHER_MAX", "10"))
+    def noisy(r):
+        return int(r[-1]) >= quiet_busy or int(r[-2]) > other_max
+    left = [r for r in rows if noisy(r)]
+    if left:
+        print(f"left out of the medians (machine >= {quiet_busy}% busy before the run, or other work "
+              f"> {other_max}% of the machine during it): "
+              + ", ".join(f"{r[0]} round {r[1]} (before {r[-1]}%, other {r[-2]}%)" for r in left) + "\n")
+    rows = [r for r in rows if not noisy(r)]
     by = {}
     for r in rows:
         by.setdefault(r[0], []).append(dict(zip(head, r)))
