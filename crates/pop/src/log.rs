@@ -5,26 +5,44 @@
 //! `2026-11-26T23:21:50.603534Z  INFO message key=value`. Spans are not
 //! kept: a hub's log is one line per event, and a full-featured subscriber
 //! would cost every generated project its compile time.
+//!
+//! A router logs every request, so lines are not written one `write` at a
+//! time: they collect in memory, and a writer thread writes them out every
+//! few milliseconds (or at once, when it was idle). [`flush`] writes what
+//! is left; the hub calls it when it stops and when start-up fails.
 
 use std::fmt::{self, Write as _};
 use std::io::Write as _;
-use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Mutex, OnceLock};
+use std::thread::Thread;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tracing::field::{Field, Visit};
 use tracing::level_filters::LevelFilter;
 use tracing::{Event, Level, Metadata, Subscriber, span};
 
+/// How long a line may wait before the writer thread writes it.
+const BATCH: Duration = Duration::from_millis(5);
+
 /// Where the lines go.
 enum Sink {
     Stderr,
-    File(Mutex<std::fs::File>),
+    File(std::fs::File),
 }
+
+/// Lines not written yet, and where they go.
+struct Output {
+    pending: Mutex<Vec<u8>>,
+    sink: Mutex<Sink>,
+    writer: OnceLock<Thread>,
+}
+
+static OUTPUT: OnceLock<Output> = OnceLock::new();
 
 /// The subscriber: events at `max` or more severe, one line each.
 struct Logger {
     max: Level,
-    sink: Sink,
+    output: &'static Output,
 }
 
 /// Starts logging at `level` to `file`, or stderr. A second hub in the same
@@ -38,12 +56,68 @@ pub(crate) fn start(level: &str, file: Option<&str>) -> anyhow::Result<()> {
                 .append(true)
                 .open(path)
                 .map_err(|err| anyhow::anyhow!("cannot open the log file {path}: {err}"))?;
-            Sink::File(Mutex::new(file))
+            Sink::File(file)
         }
         None => Sink::Stderr,
     };
-    let _ = tracing::subscriber::set_global_default(Logger { max, sink });
+    let mut fresh = false;
+    let output = OUTPUT.get_or_init(|| {
+        fresh = true;
+        Output {
+            pending: Mutex::new(Vec::new()),
+            sink: Mutex::new(sink),
+            writer: OnceLock::new(),
+        }
+    });
+    if !fresh {
+        return Ok(());
+    }
+    let writer = std::thread::Builder::new()
+        .name("pop-log".into())
+        .spawn(|| write_forever(OUTPUT.get().expect("set before the thread starts")))
+        .map_err(|err| anyhow::anyhow!("cannot start the log writer: {err}"))?;
+    let _ = output.writer.set(writer.thread().clone());
+    let _ = tracing::subscriber::set_global_default(Logger { max, output });
     Ok(())
+}
+
+/// Writes every line logged so far. Cheap when there are none.
+pub(crate) fn flush() {
+    if let Some(output) = OUTPUT.get() {
+        output.write_pending();
+    }
+}
+
+impl Output {
+    fn write_pending(&self) {
+        let lines = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
+        if lines.is_empty() {
+            return;
+        }
+        let mut sink = self.sink.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = match &mut *sink {
+            Sink::Stderr => std::io::stderr().lock().write_all(&lines),
+            Sink::File(file) => file.write_all(&lines),
+        };
+    }
+}
+
+/// The writer thread: sleeps while there is nothing to write, otherwise
+/// writes what collected in the last few milliseconds.
+fn write_forever(output: &'static Output) {
+    loop {
+        let idle = output
+            .pending
+            .lock()
+            .map(|lines| lines.is_empty())
+            .unwrap_or(false);
+        if idle {
+            std::thread::park();
+        } else {
+            std::thread::sleep(BATCH);
+            output.write_pending();
+        }
+    }
 }
 
 impl Subscriber for Logger {
@@ -69,14 +143,21 @@ impl Subscriber for Logger {
         let _ = write!(line, " {:>5} ", event.metadata().level());
         event.record(&mut Fields { line: &mut line });
         line.push('\n');
-        // One write per line, so lines from several threads never interleave.
-        let _ = match &self.sink {
-            Sink::Stderr => std::io::stderr().lock().write_all(line.as_bytes()),
-            Sink::File(file) => match file.lock() {
-                Ok(mut file) => file.write_all(line.as_bytes()),
-                Err(_) => Ok(()),
-            },
+        let was_idle = {
+            let mut pending = self
+                .output
+                .pending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            let was_idle = pending.is_empty();
+            pending.extend_from_slice(line.as_bytes());
+            was_idle
         };
+        if was_idle {
+            if let Some(writer) = self.output.writer.get() {
+                writer.unpark();
+            }
+        }
     }
 
     fn enter(&self, _span: &span::Id) {}

@@ -16,6 +16,7 @@ use crate::conf::ConfigError;
 /// # fn run() -> pop::Result<()> { Ok(()) }
 /// ```
 pub fn report(result: crate::Result<()>) -> ExitCode {
+    crate::log::flush();
     let Err(err) = result else {
         return ExitCode::SUCCESS;
     };

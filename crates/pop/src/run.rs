@@ -61,7 +61,9 @@ impl Hub {
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;
-        runtime.block_on(run_hooks(Arc::new(hub), hooks))
+        let result = runtime.block_on(run_hooks(Arc::new(hub), hooks));
+        crate::log::flush();
+        result
     }
 }
 
@@ -124,6 +126,7 @@ async fn stop_on_signal(hub: Arc<Hub>) {
         }
     }
     tracing::warn!("stopping now, without waiting for the run hooks");
+    crate::log::flush();
     std::process::exit(130);
 }
 
