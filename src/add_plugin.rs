@@ -7,15 +7,14 @@ use crate::cli::AddPluginArgs;
 use crate::conf_edit::ConfFile;
 use crate::error::{Error, Result};
 use crate::names::{self, NameKind};
-use crate::project::Project;
+use crate::project::{self, Project};
 use crate::record;
 use crate::templates;
 use crate::ui::Ui;
 
 /// Adds the plugin, or says it exists; an existing file is never overwritten.
 pub fn run(args: AddPluginArgs, ui: &Ui) -> Result<()> {
-    let cwd = std::env::current_dir()
-        .map_err(|err| Error::failure(format!("cannot read the current directory: {err}")))?;
+    let cwd = project::current_dir()?;
     let project = Project::find(&cwd)?;
     let validate_sub = |sub: &str| {
         // A path is refused as a path, before `.` splits it into nested subs.
@@ -37,10 +36,7 @@ pub fn run(args: AddPluginArgs, ui: &Ui) -> Result<()> {
         })?,
     };
     names::validate(NameKind::Plugin, &name)?;
-    ui.status(
-        "Project",
-        format!("`{}` at {}", project.name, project.root.display()),
-    );
+    ui.project(&project);
 
     let conf = ConfFile::parse(&project.read("src/conf.rs")?)?;
     let mut parts = sub.split('.');

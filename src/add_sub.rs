@@ -5,7 +5,7 @@ use std::path::Path;
 use crate::changes::{Changes, Verb};
 use crate::cli::{AddSubArgs, Pattern};
 use crate::conf_edit::{ConfFile, dyne_entry, formatted_like_the_original};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::names::{self, NameKind};
 use crate::project::{self, Project};
 use crate::record;
@@ -28,8 +28,7 @@ const ROUTER_OPTIONS: &[(&str, &str, char)] = &[
 
 /// Adds the sub, or says it exists.
 pub fn run(args: AddSubArgs, ui: &Ui) -> Result<()> {
-    let cwd = std::env::current_dir()
-        .map_err(|err| Error::failure(format!("cannot read the current directory: {err}")))?;
+    let cwd = project::current_dir()?;
     let project = Project::find(&cwd)?;
     let name = match args.name {
         Some(name) => name,
@@ -38,10 +37,7 @@ pub fn run(args: AddSubArgs, ui: &Ui) -> Result<()> {
         })?,
     };
     names::validate(NameKind::Sub, &name)?;
-    ui.status(
-        "Project",
-        format!("`{}` at {}", project.name, project.root.display()),
-    );
+    ui.project(&project);
 
     let conf_before = project.read("src/conf.rs")?;
     let mut conf = ConfFile::parse(&conf_before)?;

@@ -27,8 +27,7 @@ pub fn run(args: NewArgs, ui: &Ui) -> Result<()> {
     names::validate(NameKind::Project, &name)?;
     let crate_name = names::crate_name(&name);
     let dynes = dynes(&args, &name, &crate_name)?;
-    let cwd = std::env::current_dir()
-        .map_err(|err| Error::failure(format!("cannot read the current directory: {err}")))?;
+    let cwd = project::current_dir()?;
     let target = cwd.join(&name);
     if target.exists() && !target.is_dir() {
         return Err(Error::failure(format!(

@@ -123,6 +123,12 @@ impl Project {
     }
 }
 
+/// The current directory, where a command starts looking for its project.
+pub fn current_dir() -> Result<PathBuf> {
+    std::env::current_dir()
+        .map_err(|err| Error::failure(format!("cannot read the current directory: {err}")))
+}
+
 fn parse_manifest(path: &Path, text: &str) -> Result<DocumentMut> {
     text.parse().map_err(|err| {
         Error::toml(path, text, &err)

@@ -7,18 +7,14 @@ use std::process::{Command, ExitCode, Stdio};
 
 use crate::cli::RunArgs;
 use crate::error::{Error, Result};
-use crate::project::Project;
+use crate::project::{self, Project};
 use crate::ui::Ui;
 
 /// Builds and runs the app; returns its exit code.
 pub fn run(args: RunArgs, ui: &Ui) -> Result<ExitCode> {
-    let cwd = std::env::current_dir()
-        .map_err(|err| Error::failure(format!("cannot read the current directory: {err}")))?;
+    let cwd = project::current_dir()?;
     let project = Project::find_app(&cwd)?;
-    ui.status(
-        "Project",
-        format!("`{}` at {}", project.name, project.root.display()),
-    );
+    ui.project(&project);
     let binary = build(&project, args.release)?;
     let mut command = Command::new(&binary);
     command.args(&args.args);

@@ -38,6 +38,14 @@ impl Ui {
         eprintln!("{} {message}", self.paint("1;32", &format!("{verb:>12}")));
     }
 
+    /// Names the project a command works on, as found from the current directory.
+    pub fn project(&self, project: &crate::project::Project) {
+        self.status(
+            "Project",
+            format!("`{}` at {}", project.name, project.root.display()),
+        );
+    }
+
     /// A note that needs no action.
     pub fn note(&self, message: impl std::fmt::Display) {
         eprintln!("{} {message}", self.paint("1;36", "note:"));
