@@ -158,13 +158,7 @@ fn a_fresh_app_greets_lists_its_options_and_passes_its_checks() {
 fn the_tutorial_router_answers_every_row_of_the_wire_protocol() {
     let tutorial = tutorial();
     let port = free_port().to_string();
-    let mut run = command(
-        env!("CARGO_BIN_EXE_pop-create"),
-        &tutorial.project,
-        &["run", "--", "--port", &port],
-    );
-    run.env_remove("POPPY_CONFIG");
-    let server = Server::start(run);
+    let server = serve_with_pop_create(&tutorial.project, &["--port", &port]);
     assert_eq!(server.addr, format!("127.0.0.1:{port}"));
     assert!(server.before.contains("Hello from poppy!"));
 
@@ -309,11 +303,7 @@ fn the_tutorial_router_answers_every_row_of_the_wire_protocol() {
 fn ctrl_c_stops_the_app_through_pop_create_run() {
     let tutorial = tutorial();
     let port = free_port().to_string();
-    let server = Server::start(command(
-        env!("CARGO_BIN_EXE_pop-create"),
-        &tutorial.project,
-        &["run", "--", "-p", &port],
-    ));
+    let server = serve_with_pop_create(&tutorial.project, &["-p", &port]);
     assert_eq!(server.get(r#"{"ref": "math.fib"}"#).status, 200);
     // SIGINT to pop-create alone: it forwards it to the app and exits as the app does.
     signal(server.pid(), "INT");
@@ -523,13 +513,7 @@ fn a_project_grows_and_passes_its_checks_after_every_add() {
     )
     .unwrap();
     let port = free_port().to_string();
-    let mut run = command(
-        env!("CARGO_BIN_EXE_pop-create"),
-        &project,
-        &["run", "--", "--port", &port],
-    );
-    run.env_remove("GROWER_CONFIG");
-    let server = Server::start(run);
+    let server = serve_with_pop_create(&project, &["--port", &port]);
     assert_eq!(
         server
             .get(r#"{"ref": "math.hello", "kwargs": {"name": "pop"}}"#)
@@ -558,13 +542,7 @@ fn a_project_grows_and_passes_its_checks_after_every_add() {
     )
     .unwrap();
     let port = free_port().to_string();
-    let mut run = command(
-        env!("CARGO_BIN_EXE_pop-create"),
-        &project,
-        &["run", "--", "--port", &port],
-    );
-    run.env_remove("GROWER_CONFIG");
-    let mut server = Server::start(run);
+    let mut server = serve_with_pop_create(&project, &["--port", &port]);
     signal(server.pid(), "INT");
     std::thread::sleep(std::time::Duration::from_millis(500));
     assert!(
@@ -665,13 +643,7 @@ fn a_vertical_crate_merges_its_plugins_options_and_hooks_into_an_app() {
     );
     std::fs::write(app.join("Cargo.toml"), &with_ext).unwrap();
     let port = free_port().to_string();
-    let mut run = command(
-        env!("CARGO_BIN_EXE_pop-create"),
-        &app,
-        &["run", "--", "--port", &port, "--workers", "8"],
-    );
-    run.env_remove("HOST_CONFIG").env_remove("EXT_WORKERS");
-    let server = Server::start(run);
+    let server = serve_with_pop_create(&app, &["--port", &port, "--workers", "8"]);
     let status = server.get(r#"{"ref": "ext_status.status"}"#);
     assert_eq!(
         status.json(),

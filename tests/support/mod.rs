@@ -134,6 +134,20 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// `pop-create run -- ARGS` in `project`, as a server: no configuration
+/// from this machine's environment (`*_CONFIG`, `*_PORT`, …) reaches it.
+pub fn serve_with_pop_create(project: &Path, args: &[&str]) -> Server {
+    let mut run = command(env!("CARGO_BIN_EXE_pop-create"), project, &["run", "--"]);
+    run.args(args);
+    for (name, _) in std::env::vars() {
+        let generated = ["POPPY_", "GROWER_", "HOST_", "EXT_"];
+        if generated.iter().any(|prefix| name.starts_with(prefix)) {
+            run.env_remove(name);
+        }
+    }
+    Server::start(run)
+}
+
 /// A running server whose stdout announced `serving on http://ADDR`.
 pub struct Server {
     pub child: Child,
