@@ -150,6 +150,11 @@ pub fn run(args: NewArgs, ui: &Ui) -> Result<()> {
             app.root.join("Cargo.toml").display()
         ),
         None if args.vertical => {
+            ui.note(format!(
+                "`{name}` has its own copy of the runtime, and Cargo refuses two copies in one build: \
+                 to merge it into an app, make it inside the app's directory (it then shares the app's \
+                 runtime), or point its `pop` and `pop-build` paths at the app's `runtime/`"
+            ));
             format!("add `{name} = {{ path = \"…/{name}\" }}` to an app's [dependencies]")
         }
         None => format!("cd {name} && pop-create run"),
