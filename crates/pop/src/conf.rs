@@ -65,20 +65,6 @@ impl Kind {
         }
     }
 
-    /// The Rust type of a value of this kind, as the typed `Config` holds it.
-    pub fn rust_type(self) -> &'static str {
-        match self {
-            Kind::Bool => "bool",
-            Kind::String => "String",
-            Kind::Path => "std::path::PathBuf",
-            Kind::U16 => "u16",
-            Kind::U32 => "u32",
-            Kind::U64 => "u64",
-            Kind::I64 => "i64",
-            Kind::F64 => "f64",
-        }
-    }
-
     /// Parses a value given as text (a flag or an environment variable).
     fn parse_text(self, text: &str) -> Result<Value, String> {
         let bad = || format!("`{text}` is not {}", self.expected());

@@ -155,11 +155,6 @@ impl Registry {
             index,
         })
     }
-
-    /// The crates registered so far, dependencies first.
-    pub fn crates(&self) -> &[CrateInfo] {
-        &self.crates
-    }
 }
 
 /// Registers one crate's subs, plugin modules and hooks.
