@@ -4,12 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use toml_edit::DocumentMut;
-
 use crate::cli::WriteOptions;
 use crate::error::Result;
-use crate::plan::{Outcome, Plan};
-use crate::record;
+use crate::plan::{Checked, Outcome, Plan};
+use crate::record::{self, Record};
 use crate::templates::File;
 use crate::ui::Ui;
 
@@ -18,56 +16,62 @@ pub struct Changes {
     plan: Plan,
     /// The project's directory, relative to the plan's root.
     project: PathBuf,
-    record: DocumentMut,
-    record_before: Option<String>,
+    record: Record,
 }
 
 impl Changes {
-    /// Changes to the project at `root`, updating the record read from there
-    /// (`None` for a new project).
-    pub fn new(root: &Path, record: DocumentMut, record_before: Option<String>) -> Self {
-        Changes::within(root, PathBuf::new(), record, record_before)
+    /// Changes to the project at `root`, updating its record.
+    pub fn new(root: &Path, record: Record) -> Self {
+        Changes::within(root, PathBuf::new(), record)
     }
 
     /// Changes to the project in `project` (relative to `root`), written
     /// together with edits of files around it, such as the workspace's
     /// `Cargo.toml` when a new crate joins the workspace at `root`.
-    pub fn within(
-        root: &Path,
-        project: PathBuf,
-        record: DocumentMut,
-        record_before: Option<String>,
-    ) -> Self {
+    pub fn within(root: &Path, project: PathBuf, record: Record) -> Self {
         Changes {
             plan: Plan::new(root),
             project,
             record,
-            record_before,
         }
     }
 
     /// A file of the project to create, tracked in its record.
     pub fn create(&mut self, file: File) {
-        record::hash_file(&mut self.record, &file.path, &file.contents);
+        self.record.hash_file(&file.path, &file.contents);
         self.plan
             .create(self.project.join(file.path), file.contents, file.executable);
     }
 
-    /// A file of the project to create that is not tracked: Cargo changes it (the lockfile).
+    /// A file of the project to create that pop-create does not track:
+    /// Cargo (`Cargo.lock`) or the build (`src/subs.rs`) keep it afterwards.
     pub fn create_untracked(&mut self, path: impl AsRef<Path>, contents: impl Into<Vec<u8>>) {
         self.plan.create(self.project.join(path), contents, false);
     }
 
     /// An edit of an existing file of the project, tracked in its record.
-    pub fn edit(&mut self, path: &str, before: &str, after: String, summary: impl Into<String>) {
-        record::hash_file(&mut self.record, Path::new(path), after.as_bytes());
-        let path = self.project.join(path);
-        self.plan.edit(
-            path,
-            before.as_bytes().to_vec(),
-            after.into_bytes(),
-            summary,
-        );
+    pub fn edit(&mut self, path: &str, before: &[u8], after: Vec<u8>, summary: impl Into<String>) {
+        self.record.hash_file(Path::new(path), &after);
+        self.plan
+            .edit(self.project.join(path), before.to_vec(), after, summary);
+    }
+
+    /// An edit of a file pop-create does not track (`Cargo.lock`, `src/subs.rs`).
+    pub fn edit_untracked(
+        &mut self,
+        path: &str,
+        before: &[u8],
+        after: Vec<u8>,
+        summary: impl Into<String>,
+    ) {
+        self.plan
+            .edit(self.project.join(path), before.to_vec(), after, summary);
+    }
+
+    /// A file of the project to delete, forgotten by its record.
+    pub fn delete(&mut self, path: &str, before: Vec<u8>) {
+        self.record.forget_file(Path::new(path));
+        self.plan.delete(self.project.join(path), before);
     }
 
     /// An edit of a file outside the project (relative to the plan's root), not tracked.
@@ -86,34 +90,38 @@ impl Changes {
         );
     }
 
+    /// True when writing would change nothing, the record included.
+    pub fn is_empty(&self) -> bool {
+        self.record.before.as_deref() == Some(self.record.render().as_str()) && self.plan.is_noop()
+    }
+
     /// The record, to note answers, subs and plugins.
-    pub fn record(&mut self) -> &mut DocumentMut {
+    pub fn record(&mut self) -> &mut Record {
         &mut self.record
+    }
+
+    /// Adds the record to the plan and surveys what would happen.
+    fn checked(mut self) -> Result<Checked> {
+        let record_text = self.record.render();
+        let record_path = self.project.join(record::FILE);
+        match self.record.before.take() {
+            Some(before) => self.plan.edit(
+                record_path,
+                before.into_bytes(),
+                record_text.into_bytes(),
+                "",
+            ),
+            None => self.plan.create(record_path, record_text, false),
+        }
+        self.plan.survey()
     }
 
     /// Checks the plan, then prints it (`--dry-run`) or writes it, and says
     /// what happened: "Created app `poppy` in …", "Added plugin `rpc.math` in …".
     /// Returns whether anything was written.
-    pub fn finish(
-        mut self,
-        ui: &Ui,
-        options: &WriteOptions,
-        verb: Verb,
-        object: &str,
-    ) -> Result<bool> {
-        let record_text = record::render(&self.record);
-        let record_path = self.project.join(record::FILE);
-        match self.record_before.take() {
-            Some(before) => self.plan.edit(
-                record_path,
-                before.into_bytes(),
-                record_text.into_bytes(),
-                "record",
-            ),
-            None => self.plan.create(record_path, record_text, false),
-        }
+    pub fn finish(self, ui: &Ui, options: &WriteOptions, verb: Verb, object: &str) -> Result<bool> {
         let root = self.plan.root().to_path_buf();
-        let checked = self.plan.survey()?;
+        let checked = self.checked()?;
         if options.dry_run {
             let listing = checked.describe(options.force);
             ui.out(&format!(
@@ -130,19 +138,22 @@ impl Changes {
         for path in checked.overwritten() {
             ui.warn(format!("overwriting {} (--force)", path.display()));
         }
-        let counts = format!(
-            "{} created, {} edited, {} overwritten",
-            checked.count(Outcome::Create),
-            checked.count(Outcome::Edit),
-            checked.count(Outcome::Overwrite)
-        );
+        let mut counts = vec![
+            format!("{} created", checked.count(Outcome::Create)),
+            format!("{} edited", checked.count(Outcome::Edit)),
+            format!("{} overwritten", checked.count(Outcome::Overwrite)),
+        ];
+        let deleted = checked.count(Outcome::Delete);
+        if deleted > 0 {
+            counts.push(format!("{deleted} deleted"));
+        }
         let listing = checked.describe(options.force);
         checked.apply()?;
         ui.status(
             verb.past(),
-            format!("{object} in {} ({counts}):", root.display()),
+            format!("{object} in {} ({}):", root.display(), counts.join(", ")),
         );
-        eprint!("{listing}");
+        ui.listing(&listing);
         Ok(true)
     }
 }
@@ -154,6 +165,10 @@ pub enum Verb {
     Create,
     /// `add-sub`, `add-plugin`.
     Add,
+    /// `remove-sub`, `remove-plugin`.
+    Remove,
+    /// `update`.
+    Update,
 }
 
 impl Verb {
@@ -161,6 +176,8 @@ impl Verb {
         match self {
             Verb::Create => "create",
             Verb::Add => "add",
+            Verb::Remove => "remove",
+            Verb::Update => "update",
         }
     }
 
@@ -168,6 +185,8 @@ impl Verb {
         match self {
             Verb::Create => "Created",
             Verb::Add => "Added",
+            Verb::Remove => "Removed",
+            Verb::Update => "Updated",
         }
     }
 }

@@ -1,209 +1,213 @@
-//! Reading and editing a project's `src/conf.rs` without disturbing what the
-//! user wrote there.
+//! Editing a user's `src/conf.rs` in place: entries are spliced into (or cut
+//! out of) its lists and nothing else changes, comments and layout included.
 //!
-//! The file is parsed with syn to find the `DYNE`, `CONFIG` and `CLI_CONFIG`
-//! arrays; an edit replaces only the text of one array, keeping each existing
-//! entry's text as written and laying the array out as rustfmt would, so the
-//! project still passes `cargo fmt --check`. An array with comments inside is
-//! never re-laid out: the new entry goes on its own line before the `]`.
+//! What the file declares, and where, is read by pop-build's grammar
+//! ([`pop_build::declaration`]); this module only splices and lays out.
 
-use syn::spanned::Spanned;
+use std::ops::Range;
+
+use pop_build::declaration::{Declaration, List};
 
 use crate::error::{Error, Result};
 
-/// rustfmt's defaults: `max_width`, `array_width` and `fn_call_width` (which
-/// also bounds a tuple).
+/// rustfmt's `max_width`.
 const MAX_WIDTH: usize = 100;
+/// rustfmt's `array_width` (60% of max_width).
 const ARRAY_WIDTH: usize = 60;
+/// rustfmt's `fn_call_width` (60% of max_width), which also bounds tuples.
 const TUPLE_WIDTH: usize = 60;
 
-/// A parsed `src/conf.rs`.
+/// A `src/conf.rs`, parsed.
 pub struct ConfFile {
     text: String,
-    file: syn::File,
+    declaration: Declaration,
 }
 
 impl ConfFile {
-    /// Parses the text of `src/conf.rs`.
-    pub fn parse(text: &str) -> Result<Self> {
-        let file = syn::parse_file(text).map_err(|err| {
-            let at = err.span().start();
-            Error::failure(format!("src/conf.rs:{}:{}: {err}", at.line, at.column + 1))
-                .hint("fix the file so it compiles, then run the command again")
-        })?;
+    /// Parses the text of a `src/conf.rs`.
+    pub fn parse(text: &str) -> Result<ConfFile> {
+        let declaration = Declaration::parse(text).map_err(pop_build::Error::from)?;
         Ok(ConfFile {
             text: text.to_owned(),
-            file,
+            declaration,
         })
     }
 
-    /// The text.
-    pub fn text(&self) -> &str {
-        &self.text
+    /// What the file declares.
+    pub fn declaration(&self) -> &Declaration {
+        &self.declaration
     }
 
-    fn array(&self, name: &str) -> Result<&syn::ExprArray> {
-        let expr = self.file.items.iter().find_map(|item| match item {
-            syn::Item::Const(item) if item.ident == name => Some(&*item.expr),
-            _ => None,
-        });
-        let Some(expr) = expr else {
-            return Err(
-                Error::failure(format!("src/conf.rs has no `pub const {name}`"))
-                    .hint(format!("declare it, e.g. `pub const {name}: … = &[];`")),
-            );
-        };
-        match expr {
-            syn::Expr::Reference(reference) => match &*reference.expr {
-                syn::Expr::Array(array) => Ok(array),
-                _ => Err(not_an_array(name)),
-            },
-            _ => Err(not_an_array(name)),
+    /// The places of one list's entries, its brackets and whether its layout is the user's.
+    fn list(&self, name: &str) -> (Vec<Range<usize>>, usize, usize, bool) {
+        fn parts<T>(list: &List<T>) -> (Vec<Range<usize>>, usize, usize, bool) {
+            let ranges = list.entries.iter().map(|(_, r)| r.clone()).collect();
+            (ranges, list.open, list.close, list.keep_layout)
+        }
+        match name {
+            "CONFIG" => parts(&self.declaration.config),
+            "CLI_CONFIG" => parts(&self.declaration.cli_config),
+            "SUBCOMMANDS" => parts(&self.declaration.subcommands),
+            "DYNE" => parts(&self.declaration.dyne),
+            other => unreachable!("src/conf.rs has no list {other}"),
         }
     }
 
-    /// The DYNE map: each sub and its directories under `src/`.
-    pub fn dyne(&self) -> Result<Vec<(String, Vec<String>)>> {
-        let mut entries = Vec::new();
-        for element in &self.array("DYNE")?.elems {
-            let syn::Expr::Tuple(tuple) = element else {
-                return Err(bad_dyne());
-            };
-            let mut parts = tuple.elems.iter();
-            let name = parts.next().and_then(string).ok_or_else(bad_dyne)?;
-            let dirs = match parts.next() {
-                Some(syn::Expr::Reference(reference)) => match &*reference.expr {
-                    syn::Expr::Array(array) => array.elems.iter().filter_map(string).collect(),
-                    _ => return Err(bad_dyne()),
-                },
-                _ => return Err(bad_dyne()),
-            };
-            entries.push((name, dirs));
-        }
-        Ok(entries)
-    }
-
-    /// The first string argument of each entry of the array `name`: option
-    /// names in `CONFIG`, flag names in `CLI_CONFIG`.
-    pub fn entry_names(&self, name: &str) -> Result<Vec<String>> {
-        Ok(self
-            .array(name)?
-            .elems
-            .iter()
-            .filter_map(first_string_argument)
-            .collect())
-    }
-
-    /// The short flags `CLI_CONFIG` already uses.
-    pub fn short_flags(&self) -> Result<Vec<char>> {
-        let mut shorts = Vec::new();
-        for element in &self.array("CLI_CONFIG")?.elems {
-            let mut current = element;
-            while let syn::Expr::MethodCall(call) = current {
-                if call.method == "short" {
-                    if let Some(syn::Expr::Lit(syn::ExprLit {
-                        lit: syn::Lit::Char(c),
-                        ..
-                    })) = call.args.first()
-                    {
-                        shorts.push(c.value());
-                    }
-                }
-                current = &call.receiver;
-            }
-        }
-        Ok(shorts)
-    }
-
-    /// The text with `items` appended to the array `name`.
+    /// The text with `items` appended to the list `name`.
     pub fn append(&self, name: &str, items: &[String]) -> Result<String> {
-        let array = self.array(name)?;
-        let lines = LineIndex::new(&self.text);
-        let open = lines.offset(array.bracket_token.span.open().start());
-        let close = lines.offset(array.bracket_token.span.close().start());
-        let existing: Vec<&str> = array
-            .elems
-            .iter()
-            .map(|elem| {
-                let span = elem.span();
-                &self.text[lines.offset(span.start())..lines.offset(span.end())]
-            })
-            .collect();
+        if items.is_empty() {
+            return Ok(self.text.clone());
+        }
+        let (entries, open, close, keep_layout) = self.list(name);
         let inside = &self.text[open + 1..close];
         let mut rest = inside.to_owned();
-        for text in &existing {
-            rest = rest.replacen(text, "", 1);
+        for range in &entries {
+            rest = rest.replacen(&self.text[range.clone()], "", 1);
         }
         let has_comments = rest.contains("//") || rest.contains("/*");
-        let mut out = String::with_capacity(self.text.len() + 64);
-        if has_comments {
-            // Keep every character; add each item on its own line before `]`.
-            let line_start = self.text[..close].rfind('\n').map_or(0, |i| i + 1);
-            let before_close = &self.text[..line_start];
-            let needs_comma = match array.elems.last() {
-                Some(last) => {
-                    let end = lines.offset(last.span().end());
-                    !self.text[end..close].contains(',')
+        let edited = if has_comments || keep_layout {
+            self.insert_keeping_layout(&entries, open, close, items)
+        } else {
+            let line_start = self.text[..open].rfind('\n').map_or(0, |i| i + 1);
+            let prefix_width = self.text[line_start..open].chars().count();
+            let all: Vec<String> = entries
+                .iter()
+                .map(|range| one_line(&self.text[range.clone()]))
+                .chain(items.iter().cloned())
+                .collect();
+            format!(
+                "{}{}{}",
+                &self.text[..open],
+                layout(&all, prefix_width),
+                &self.text[close + 1..]
+            )
+        };
+        self.checked(edited, name)
+    }
+
+    /// Inserts `items` after the list's last entry without moving a single
+    /// character of the user's: each on its own line before a `]` that sits
+    /// on a line of its own, otherwise right after the last entry.
+    fn insert_keeping_layout(
+        &self,
+        entries: &[Range<usize>],
+        open: usize,
+        close: usize,
+        items: &[String],
+    ) -> String {
+        let text = &self.text;
+        let close_line_start = text[..close].rfind('\n').map_or(0, |i| i + 1);
+        let close_on_own_line =
+            close_line_start > open && text[close_line_start..close].trim().is_empty();
+        let after_last = entries.last().map_or(open + 1, |range| range.end);
+        // A comma already after the last entry (before any comment) is kept.
+        let has_comma = text[after_last..close].trim_start().starts_with(',');
+        let mut out = String::with_capacity(text.len() + 64);
+        if close_on_own_line {
+            let indent = match entries.last() {
+                Some(range) => {
+                    let start = text[..range.start].rfind('\n').map_or(0, |i| i + 1);
+                    text[start..range.start].to_owned()
                 }
-                None => false,
+                None => format!("{}    ", &text[close_line_start..close]),
             };
-            if needs_comma {
-                let end = lines.offset(array.elems.last().expect("checked").span().end());
-                out.push_str(&self.text[..end]);
-                out.push(',');
-                out.push_str(&before_close[end..]);
+            let indent = if indent.trim().is_empty() {
+                indent
             } else {
-                out.push_str(before_close);
+                "    ".to_owned()
+            };
+            out.push_str(&text[..after_last]);
+            if !entries.is_empty() && !has_comma {
+                out.push(',');
             }
+            out.push_str(&text[after_last..close_line_start]);
             for item in items {
-                out.push_str(&format!("    {item},\n"));
+                out.push_str(&format!("{indent}{item},\n"));
             }
-            out.push_str(&self.text[line_start..]);
-            return Ok(out);
+            out.push_str(&text[close_line_start..]);
+        } else {
+            out.push_str(&text[..after_last]);
+            let mut joined = String::new();
+            for item in items {
+                if !joined.is_empty() || !entries.is_empty() {
+                    joined.push_str(", ");
+                }
+                joined.push_str(item);
+            }
+            if has_comma && !entries.is_empty() {
+                // `a, /* c */]` becomes `a, b, /* c */]`: the new items follow the comma.
+                let comma = after_last + text[after_last..].find(',').expect("checked above");
+                out.push_str(&text[after_last..=comma]);
+                out.push(' ');
+                out.push_str(joined.trim_start_matches(", "));
+                out.push(',');
+                out.push_str(&text[comma + 1..]);
+                return out;
+            }
+            out.push_str(&joined);
+            out.push_str(&text[after_last..]);
         }
-        let line_start = self.text[..open].rfind('\n').map_or(0, |i| i + 1);
-        let prefix_width = self.text[line_start..open].chars().count();
-        let all: Vec<String> = existing
+        out
+    }
+
+    /// The text with the entries of list `name` at `indices` cut out:
+    /// an entry on a line of its own goes with its line (and a comment at its
+    /// end); one sharing a line goes with its comma. Nothing else moves.
+    pub fn remove(&self, name: &str, indices: &[usize]) -> Result<String> {
+        let (entries, open, close, _) = self.list(name);
+        let text = &self.text;
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        let doomed = entries
             .iter()
-            .map(|s| one_line(s))
-            .chain(items.iter().cloned())
-            .collect();
-        out.push_str(&self.text[..open]);
-        out.push_str(&layout(&all, prefix_width));
-        out.push_str(&self.text[close + 1..]);
-        Ok(out)
+            .enumerate()
+            .filter(|(index, _)| indices.contains(index));
+        for (_, range) in doomed {
+            let (mut start, mut end) = (range.start, range.end);
+            let spaces = |from: usize| {
+                let rest = &text[from..close];
+                rest.len() - rest.trim_start_matches([' ', '\t']).len()
+            };
+            let comma_after = text[end + spaces(end)..close].starts_with(',');
+            if comma_after {
+                end += spaces(end) + 1;
+            }
+            let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+            let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
+            let rest_of_line = text[end..line_end].trim();
+            let alone = line_start > open
+                && line_end < close
+                && text[line_start..start].trim().is_empty()
+                && (rest_of_line.is_empty() || rest_of_line.starts_with("//"));
+            if alone {
+                start = line_start;
+                end = line_end + 1;
+            } else if comma_after {
+                end += spaces(end);
+            } else if let Some(comma) = text[open + 1..start].rfind(',') {
+                // The last entry: the comma before it goes instead.
+                let comma = open + 1 + comma;
+                if text[comma + 1..start].trim().is_empty() {
+                    start = comma;
+                }
+            }
+            out.push_str(&text[at..start.max(at)]);
+            at = end.max(at);
+        }
+        out.push_str(&text[at..]);
+        self.checked(out, name)
     }
-}
 
-fn not_an_array(name: &str) -> Error {
-    Error::failure(format!(
-        "`{name}` in src/conf.rs is not an array literal (`&[…]`)"
-    ))
-    .hint("pop-create edits it in place; write it as `&[ … ]`")
-}
-
-fn bad_dyne() -> Error {
-    Error::failure("DYNE in src/conf.rs must look like &[(\"rpc\", &[\"rpc\"]), …]")
-}
-
-fn string(expr: &syn::Expr) -> Option<String> {
-    match expr {
-        syn::Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Str(text),
-            ..
-        }) => Some(text.value()),
-        _ => None,
-    }
-}
-
-fn first_string_argument(expr: &syn::Expr) -> Option<String> {
-    let mut current = expr;
-    while let syn::Expr::MethodCall(call) = current {
-        current = &call.receiver;
-    }
-    match current {
-        syn::Expr::Call(call) => call.args.first().and_then(string),
-        _ => None,
+    /// An edit must leave a file that still parses; if it does not, the fault
+    /// is pop-create's, and nothing is written.
+    fn checked(&self, edited: String, name: &str) -> Result<String> {
+        match Declaration::parse(&edited) {
+            Ok(_) => Ok(edited),
+            Err(err) => Err(Error::failure(format!(
+                "pop-create could not edit `{name}` in src/conf.rs without breaking it ({err}); nothing was written"
+            ))
+            .hint("edit src/conf.rs by hand, or lay the list out one entry per line, and run the command again")),
+        }
     }
 }
 
@@ -255,49 +259,52 @@ fn tuple_parts(item: &str) -> Option<Vec<String>> {
     let syn::Expr::Tuple(tuple) = syn::parse_str::<syn::Expr>(item).ok()? else {
         return None;
     };
-    let lines = LineIndex::new(item);
     let parts: Vec<String> = tuple
         .elems
         .iter()
-        .map(|elem| {
-            let span = elem.span();
-            item[lines.offset(span.start())..lines.offset(span.end())].to_owned()
-        })
-        .collect();
+        .map(|elem| quote_source(item, elem))
+        .collect::<Option<_>>()?;
     let one_line = parts.len() > 1 && !parts.iter().any(|part| part.contains('\n'));
     one_line.then_some(parts)
+}
+
+/// The source text of `elem` within `item`.
+fn quote_source(item: &str, elem: &syn::Expr) -> Option<String> {
+    use syn::spanned::Spanned;
+    let span = elem.span();
+    let (start, end) = (span.start(), span.end());
+    let offset = |at: proc_macro2::LineColumn| -> Option<usize> {
+        let line_start = item
+            .split_inclusive('\n')
+            .take(at.line - 1)
+            .map(str::len)
+            .sum::<usize>();
+        let line = item[line_start..].split('\n').next()?;
+        Some(
+            line_start
+                + line
+                    .char_indices()
+                    .nth(at.column)
+                    .map_or(line.len(), |(i, _)| i),
+        )
+    };
+    Some(item[offset(start)?..offset(end)?].to_owned())
 }
 
 /// A tuple entry rustfmt opened up over several lines, back on one line, so
 /// the array can be laid out afresh.
 fn one_line(item: &str) -> String {
-    match tuple_parts(item) {
+    let compact = item
+        .lines()
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace("( ", "(")
+        .replace(", )", ")")
+        .replace(",)", ")");
+    match tuple_parts(&compact) {
         Some(parts) => format!("({})", parts.join(", ")),
         None => item.to_owned(),
-    }
-}
-
-/// Turns syn's (line, column-in-chars) positions into byte offsets.
-struct LineIndex<'a> {
-    text: &'a str,
-    starts: Vec<usize>,
-}
-
-impl<'a> LineIndex<'a> {
-    fn new(text: &'a str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { text, starts }
-    }
-
-    fn offset(&self, at: proc_macro2::LineColumn) -> usize {
-        let start = self.starts[at.line - 1];
-        let line = &self.text[start..];
-        start
-            + line
-                .char_indices()
-                .nth(at.column)
-                .map_or(line.len(), |(i, _)| i)
     }
 }
 
@@ -305,17 +312,17 @@ impl<'a> LineIndex<'a> {
 /// rustfmt: if rustfmt is installed and leaves `original` as it is, its
 /// formatting of `edited` only touches the edit, and respects the project's
 /// own rustfmt settings. Otherwise `edited` stays as laid out here.
-pub fn formatted_like_the_original(
+pub fn rustfmt_in(
     root: &std::path::Path,
     edition: &str,
-    original: &str,
-    edited: String,
-) -> String {
-    let rustfmt = |text: &str| -> Option<String> {
+) -> impl Fn(&str) -> Option<String> + use<> {
+    let root = root.to_path_buf();
+    let edition = edition.to_owned();
+    move |text: &str| {
         use std::io::Write;
         let mut child = std::process::Command::new("rustfmt")
-            .args(["--edition", edition, "--emit", "stdout"])
-            .current_dir(root)
+            .args(["--edition", &edition, "--emit", "stdout"])
+            .current_dir(&root)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
@@ -328,10 +335,6 @@ pub fn formatted_like_the_original(
             .success()
             .then(|| String::from_utf8(output.stdout).ok())
             .flatten()
-    };
-    match rustfmt(original) {
-        Some(formatted) if formatted == original => rustfmt(&edited).unwrap_or(edited),
-        _ => edited,
     }
 }
 
@@ -365,23 +368,28 @@ pub const DYNE: Dyne = &[("poppy", &["poppy"])];
         crate::test_support::assert_rustfmt_clean("src/conf.rs", text.as_bytes());
     }
 
+    fn subs(text: &str) -> Vec<String> {
+        ConfFile::parse(text)
+            .unwrap()
+            .declaration()
+            .dyne
+            .iter()
+            .map(|e| e.sub.clone())
+            .collect()
+    }
+
     #[test]
     fn adds_subs_as_rustfmt_lays_them_out() {
         let mut text = CONF.to_owned();
         for sub in ["rpc", "grains", "a_much_longer_sub_name", "x"] {
-            let conf = ConfFile::parse(&text).unwrap();
-            text = conf.append("DYNE", &[dyne_entry(sub)]).unwrap();
+            text = ConfFile::parse(&text)
+                .unwrap()
+                .append("DYNE", &[dyne_entry(sub)])
+                .unwrap();
             rustfmt_check(&text);
         }
-        let conf = ConfFile::parse(&text).unwrap();
-        let names: Vec<String> = conf
-            .dyne()
-            .unwrap()
-            .into_iter()
-            .map(|(name, _)| name)
-            .collect();
         assert_eq!(
-            names,
+            subs(&text),
             ["poppy", "rpc", "grains", "a_much_longer_sub_name", "x"]
         );
         assert!(text.starts_with("//! Config.\n\nuse pop::conf"));
@@ -412,13 +420,13 @@ pub const DYNE: Dyne = &[("poppy", &["poppy"])];
             .append(
                 "CONFIG",
                 &[
-                    r#"Opt::string("addr", "127.0.0.1").help("The address to present the rpc server on")"#.into(),
+                    r#"Opt::ip("addr", "127.0.0.1").help("The address to present the rpc server on")"#.into(),
                     r#"Opt::u16("port", 8888).help("The port to bind to")"#.into(),
                 ],
             )
             .unwrap();
-        let conf = ConfFile::parse(&text).unwrap();
-        let text = conf
+        let text = ConfFile::parse(&text)
+            .unwrap()
             .append(
                 "CLI_CONFIG",
                 &[
@@ -429,9 +437,20 @@ pub const DYNE: Dyne = &[("poppy", &["poppy"])];
             .unwrap();
         rustfmt_check(&text);
         let conf = ConfFile::parse(&text).unwrap();
-        assert_eq!(conf.entry_names("CONFIG").unwrap(), ["addr", "port"]);
-        assert_eq!(conf.entry_names("CLI_CONFIG").unwrap(), ["addr", "port"]);
-        assert_eq!(conf.short_flags().unwrap(), ['a', 'p']);
+        let options: Vec<&str> = conf
+            .declaration()
+            .config
+            .iter()
+            .map(|o| o.name.as_str())
+            .collect();
+        assert_eq!(options, ["addr", "port"]);
+        let shorts: Vec<Option<char>> = conf
+            .declaration()
+            .cli_config
+            .iter()
+            .map(|f| f.short)
+            .collect();
+        assert_eq!(shorts, [Some('a'), Some('p')]);
     }
 
     #[test]
@@ -440,8 +459,10 @@ pub const DYNE: Dyne = &[("poppy", &["poppy"])];
             "pub const DYNE: Dyne = &[(\"poppy\", &[\"poppy\"])];",
             "pub const DYNE: Dyne = &[\n    // the spine\n    (\"poppy\", &[\"poppy\"]), /* keep */\n    (\"extra\", &[\"extra\", \"more/extra\"])\n];",
         );
-        let conf = ConfFile::parse(&text).unwrap();
-        let edited = conf.append("DYNE", &[dyne_entry("rpc")]).unwrap();
+        let edited = ConfFile::parse(&text)
+            .unwrap()
+            .append("DYNE", &[dyne_entry("rpc")])
+            .unwrap();
         assert!(edited.contains("    // the spine\n    (\"poppy\", &[\"poppy\"]), /* keep */\n"));
         assert!(
             edited.contains(
@@ -449,14 +470,81 @@ pub const DYNE: Dyne = &[("poppy", &["poppy"])];
             ),
             "{edited}"
         );
-        let names: Vec<String> = ConfFile::parse(&edited)
+        assert_eq!(subs(&edited), ["poppy", "extra", "rpc"]);
+    }
+
+    /// The forms that once broke the edit (issue 13): a one-line array with a
+    /// comment, with and without a trailing comma; `static`; rustfmt::skip.
+    #[test]
+    fn one_line_arrays_with_comments_static_and_rustfmt_skip() {
+        let cases = [
+            r#"pub const DYNE: Dyne = &[("poppy", &["poppy"]) /* the spine */];"#,
+            r#"pub const DYNE: Dyne = &[("poppy", &["poppy"]), /* the spine */];"#,
+            r#"pub const DYNE: Dyne = &[/* none yet */];"#,
+            r#"pub static DYNE: Dyne = &[("poppy", &["poppy"])];"#,
+            "#[rustfmt::skip]\npub const DYNE: Dyne = &[ (\"poppy\",&[\"poppy\"]) ];",
+            "pub const DYNE: Dyne = &[ // subs\n    (\"poppy\", &[\"poppy\"])];",
+        ];
+        for dyne in cases {
+            let text = CONF.replace(r#"pub const DYNE: Dyne = &[("poppy", &["poppy"])];"#, dyne);
+            let edited = ConfFile::parse(&text)
+                .unwrap()
+                .append("DYNE", &[dyne_entry("rpc")])
+                .unwrap();
+            let names = subs(&edited);
+            assert_eq!(
+                names.last().map(String::as_str),
+                Some("rpc"),
+                "{dyne}\n{edited}"
+            );
+            for comment in [
+                "/* the spine */",
+                "/* none yet */",
+                "// subs",
+                "#[rustfmt::skip]",
+            ] {
+                assert_eq!(
+                    dyne.contains(comment),
+                    edited.contains(comment),
+                    "{dyne}\n{edited}"
+                );
+            }
+            if dyne.contains("rustfmt::skip") {
+                assert!(
+                    edited.contains("&[ (\"poppy\",&[\"poppy\"])"),
+                    "the user's layout stays: {edited}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn entries_are_removed_with_their_lines_and_nothing_else() {
+        let text = CONF.replace(
+            "pub const DYNE: Dyne = &[(\"poppy\", &[\"poppy\"])];",
+            "pub const DYNE: Dyne = &[\n    // the spine\n    (\"poppy\", &[\"poppy\"]),\n    (\"rpc\", &[\"rpc\"]),\n    (\"web\", &[\"web\"]), // mine\n];",
+        );
+        let conf = ConfFile::parse(&text).unwrap();
+        let edited = conf.remove("DYNE", &[1]).unwrap();
+        assert_eq!(
+            edited,
+            text.replace("    (\"rpc\", &[\"rpc\"]),\n", ""),
+            "only the line of the entry goes"
+        );
+        let one_line = CONF.replace(
+            "&[(\"poppy\", &[\"poppy\"])]",
+            "&[(\"poppy\", &[\"poppy\"]), (\"rpc\", &[\"rpc\"])]",
+        );
+        let edited = ConfFile::parse(&one_line)
             .unwrap()
-            .dyne()
+            .remove("DYNE", &[1])
+            .unwrap();
+        assert_eq!(edited, CONF);
+        let first = ConfFile::parse(&one_line)
             .unwrap()
-            .into_iter()
-            .map(|e| e.0)
-            .collect();
-        assert_eq!(names, ["poppy", "extra", "rpc"]);
+            .remove("DYNE", &[0])
+            .unwrap();
+        assert!(first.contains("&[(\"rpc\", &[\"rpc\"])]"), "{first}");
     }
 
     #[test]
@@ -469,15 +557,19 @@ pub const DYNE: Dyne = &[("poppy", &["poppy"])];
             "{}",
             err.message()
         );
-        let conf = ConfFile::parse("pub const DYNE: Dyne = DIRS;\n").unwrap();
-        assert!(conf.append("DYNE", &[dyne_entry("rpc")]).is_err());
-        let conf = ConfFile::parse("").unwrap();
+        let err = ConfFile::parse(&CONF.replace("&[(\"poppy\", &[\"poppy\"])]", "DIRS"))
+            .err()
+            .unwrap();
         assert!(
-            conf.dyne()
-                .err()
-                .unwrap()
-                .message()
-                .contains("no `pub const DYNE`")
+            err.message().contains("not an array literal"),
+            "{}",
+            err.message()
+        );
+        let err = ConfFile::parse("").err().unwrap();
+        assert!(
+            err.message().contains("no `pub const CONFIG`"),
+            "{}",
+            err.message()
         );
     }
 }

@@ -87,3 +87,23 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+impl From<pop_build::Error> for Error {
+    /// A problem in the project's files (`src/conf.rs`, a sub directory): exit 1.
+    fn from(err: pop_build::Error) -> Self {
+        let hint = err.hint_text().map(str::to_owned);
+        let error = Error::failure(err.message());
+        match hint {
+            Some(hint) => error.hint(hint),
+            None => error,
+        }
+    }
+}
+
+impl From<pop_build::names::NameError> for Error {
+    /// A name the user gave that the naming rules refuse: exit 2.
+    fn from(err: pop_build::names::NameError) -> Self {
+        let hint = err.hint.clone();
+        Error::usage(err.to_string()).hint(hint)
+    }
+}

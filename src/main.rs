@@ -1,17 +1,19 @@
 //! pop-create: create, grow and run Plugin Oriented Programming projects in Rust.
 
-mod add_plugin;
-mod add_sub;
 mod changes;
 mod cli;
+mod commands;
 mod conf_edit;
 mod error;
+mod generation;
+mod lockfile;
+mod manifest;
 mod names;
-mod new;
+mod ops;
 mod plan;
 mod project;
 mod record;
-mod run;
+mod subs_file;
 mod templates;
 #[cfg(test)]
 mod test_support;
@@ -19,37 +21,22 @@ mod ui;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 
-use crate::cli::{Cli, Command};
+use crate::cli::Cli;
 use crate::ui::Ui;
 
 fn main() -> ExitCode {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // clap's own messages follow --color too, so it is read first.
+    if let Some(choice) = ui::color_from_args(&args[1..]) {
+        ui::apply_color(choice);
+    }
     // clap prints usage errors with a hint and exits 2, and help with 0.
-    let cli = Cli::parse();
-    let no_input = match &cli.command {
-        Command::New(args) => args.write.no_input,
-        Command::AddSub(args) => args.write.no_input,
-        Command::AddPlugin(args) => args.write.no_input,
-        Command::Run(_) | Command::Completions { .. } => true,
-    };
-    let ui = Ui::new(no_input);
-    let result = match cli.command {
-        Command::New(args) => new::run(args, &ui).map(|()| ExitCode::SUCCESS),
-        Command::AddSub(args) => add_sub::run(args, &ui).map(|()| ExitCode::SUCCESS),
-        Command::AddPlugin(args) => add_plugin::run(args, &ui).map(|()| ExitCode::SUCCESS),
-        Command::Run(args) => run::run(args, &ui),
-        Command::Completions { shell } => {
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "pop-create",
-                &mut std::io::stdout(),
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-    };
-    result.unwrap_or_else(|err| {
+    let matches = Cli::command().get_matches_from(args);
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit());
+    let ui = Ui::new(&cli.global, cli.command.may_prompt());
+    commands::run(cli.command, &ui).unwrap_or_else(|err| {
         ui.error(&err);
         ExitCode::from(err.exit_code())
     })

@@ -1,36 +1,44 @@
 //! Plan, then write: every command renders all it will write into a [`Plan`],
 //! checks it, and only then writes it, all or nothing.
 //!
-//! A new project is staged in a sibling directory and renamed into place in
-//! one step. Changes inside an existing project are first written beside
-//! their targets, then renamed over them; if anything fails, every target is
-//! put back as it was.
+//! A new project is staged in a directory beside its target, created
+//! exclusively under an unpredictable name with only its owner's access (as
+//! the `tempfile` crate makes them), and renamed into place in one step.
+//! Changes inside an existing project are first written beside their
+//! targets, then renamed over them; if anything fails, every target is put
+//! back as it was.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use crate::error::{Error, Result};
 
-/// One file the plan writes.
+/// The marker in the names of pop-create's temporary files and directories.
+pub const TEMP_MARK: &str = ".pop-create-";
+
+/// One path the plan writes or deletes.
 #[derive(Debug, Clone)]
 pub struct Change {
     /// Relative to the plan's root.
     pub path: PathBuf,
-    /// The file's new contents.
+    /// The file's new contents (empty for a deletion).
     pub contents: Vec<u8>,
     /// Whether the file is executable.
     pub executable: bool,
-    /// What the change is: a new file, or an edit of an existing one.
+    /// What the change is.
     pub kind: ChangeKind,
 }
 
-/// A new file, or an edit of an existing one.
+/// A new file, an edit of an existing one, or a deletion.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChangeKind {
     /// A file pop-create creates; an existing different file there is a conflict.
     Create,
     /// An edit of an existing file, planned from `before`; says what it does.
     Edit { before: Vec<u8>, summary: String },
+    /// A deletion of a file, planned from `before`.
+    Delete { before: Vec<u8> },
 }
 
 /// What happened (or would happen) to one path.
@@ -44,6 +52,10 @@ pub enum Outcome {
     Overwrite,
     /// An existing file with exactly the planned contents: left alone.
     Identical,
+    /// A file deleted as planned.
+    Delete,
+    /// A file to delete that is gone already.
+    Gone,
     /// Something that cannot be replaced by a file, even with `--force`.
     Blocked(&'static str),
 }
@@ -55,6 +67,8 @@ impl Outcome {
             Outcome::Edit => "edit",
             Outcome::Overwrite => "overwrite",
             Outcome::Identical => "identical",
+            Outcome::Delete => "delete",
+            Outcome::Gone => "gone",
             Outcome::Blocked(_) => "blocked",
         }
     }
@@ -125,12 +139,37 @@ impl Plan {
         });
     }
 
+    /// Adds the deletion of a file, planned from its current contents.
+    pub fn delete(&mut self, path: impl Into<PathBuf>, before: Vec<u8>) {
+        self.changes.push(Change {
+            path: path.into(),
+            contents: Vec::new(),
+            executable: false,
+            kind: ChangeKind::Delete { before },
+        });
+    }
+
+    /// True when writing the plan would change nothing on disk.
+    pub fn is_noop(&self) -> bool {
+        self.changes.iter().all(|change| {
+            let current = std::fs::read(self.root.join(&change.path)).ok();
+            match change.kind {
+                ChangeKind::Delete { .. } => current.is_none(),
+                _ => current.as_deref() == Some(change.contents.as_slice()),
+            }
+        })
+    }
+
     /// What would happen to each path, conflicts included, without refusing
     /// anything yet (for `--dry-run`, which shows conflicts in the plan).
     pub fn survey(self) -> Result<Checked> {
         let mut outcomes = Vec::with_capacity(self.changes.len());
         for change in &self.changes {
             let target = self.root.join(&change.path);
+            if let Some(why) = blocked(&self.root, &change.path) {
+                outcomes.push(Outcome::Blocked(why));
+                continue;
+            }
             let current = match std::fs::read(&target) {
                 Ok(bytes) => Some(bytes),
                 Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
@@ -144,20 +183,26 @@ impl Plan {
                 }
                 Err(err) => return Err(Error::io("read", &target, err)),
             };
+            let changed_meanwhile = || {
+                Error::failure(format!(
+                    "{} changed while pop-create was planning its edit; nothing was written",
+                    change.path.display()
+                ))
+                .hint("run the command again")
+            };
             let outcome = match (&change.kind, current) {
+                (ChangeKind::Delete { .. }, None) => Outcome::Gone,
+                (ChangeKind::Delete { before }, Some(current)) if current == *before => {
+                    Outcome::Delete
+                }
+                (ChangeKind::Delete { .. }, Some(_)) => return Err(changed_meanwhile()),
                 (ChangeKind::Create, None) => Outcome::Create,
                 (_, Some(current)) if current == change.contents => Outcome::Identical,
                 (ChangeKind::Create, Some(_)) => Outcome::Overwrite,
                 (ChangeKind::Edit { before, .. }, Some(current)) if current == *before => {
                     Outcome::Edit
                 }
-                (ChangeKind::Edit { .. }, _) => {
-                    return Err(Error::failure(format!(
-                        "{} changed while pop-create was planning its edit; nothing was written",
-                        change.path.display()
-                    ))
-                    .hint("run the command again"));
-                }
+                (ChangeKind::Edit { .. }, _) => return Err(changed_meanwhile()),
             };
             outcomes.push(outcome);
         }
@@ -168,6 +213,23 @@ impl Plan {
             fail_after: None,
         })
     }
+}
+
+/// A symbolic link on the way to a path is never followed: pop-create writes
+/// only inside the project, and a planted link could point anywhere.
+fn blocked(root: &Path, relative: &Path) -> Option<&'static str> {
+    let mut path = root.to_path_buf();
+    for part in relative.components() {
+        path.push(part);
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Some("a symbolic link is in the way, and pop-create does not follow links");
+            }
+            Ok(_) => {}
+            Err(_) => return None,
+        }
+    }
+    None
 }
 
 impl Checked {
@@ -216,7 +278,9 @@ impl Checked {
             };
             let _ = write!(text, "  {verb:<9} {}", change.path.display());
             if let ChangeKind::Edit { summary, .. } = &change.kind {
-                let _ = write!(text, " ({summary})");
+                if !summary.is_empty() {
+                    let _ = write!(text, " ({summary})");
+                }
             }
             text.push('\n');
         }
@@ -247,13 +311,13 @@ impl Checked {
             .changes
             .iter()
             .zip(&self.outcomes)
-            .filter(|(_, outcome)| **outcome != Outcome::Identical)
+            .filter(|(_, outcome)| !matches!(outcome, Outcome::Identical | Outcome::Gone))
             .map(|(change, _)| change)
             .collect();
         if pending.is_empty() {
             return Ok(());
         }
-        if !root.exists() {
+        if std::fs::symlink_metadata(root).is_err() {
             return stage_new_root(root, &pending);
         }
         #[cfg(test)]
@@ -264,18 +328,20 @@ impl Checked {
     }
 }
 
-fn write_file(path: &Path, change: &Change) -> std::io::Result<()> {
-    std::fs::write(path, &change.contents)?;
+fn write_file(file: &mut std::fs::File, change: &Change) -> std::io::Result<()> {
+    use std::io::Write;
+    file.write_all(&change.contents)?;
     #[cfg(unix)]
-    if change.executable {
+    {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))?;
+        let mode = if change.executable { 0o755 } else { 0o644 };
+        file.set_permissions(std::fs::Permissions::from_mode(mode))?;
     }
     Ok(())
 }
 
-/// A new project: write it all in a hidden sibling directory, then rename it
-/// into place, so there is never a half-written project at `root`.
+/// A new project: write it all in a fresh staging directory beside it, then
+/// rename that into place, so there is never a half-written project at `root`.
 fn stage_new_root(root: &Path, changes: &[&Change]) -> Result<()> {
     let parent = root
         .parent()
@@ -287,22 +353,62 @@ fn stage_new_root(root: &Path, changes: &[&Change]) -> Result<()> {
         .unwrap_or_default();
     std::fs::create_dir_all(parent)
         .map_err(|err| Error::io("create the directory", parent, err))?;
-    let stage = parent.join(format!(".{name}.pop-create-{}", std::process::id()));
-    let result = (|| -> Result<()> {
-        for change in changes {
-            let path = stage.join(&change.path);
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)
-                    .map_err(|err| Error::io("create the directory", dir, err))?;
-            }
-            write_file(&path, change).map_err(|err| Error::io("write", &path, err))?;
+    // Made with mkdir (never an existing path, so never a planted link), an
+    // unpredictable name and mode 0700.
+    let stage = tempfile::Builder::new()
+        .prefix(&format!(".{name}{TEMP_MARK}"))
+        .tempdir_in(parent)
+        .map_err(|err| Error::io("create a staging directory in", parent, err))?;
+    for change in changes {
+        let path = stage.path().join(&change.path);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|err| Error::io("create the directory", dir, err))?;
         }
-        std::fs::rename(&stage, root).map_err(|err| Error::io("move the new project to", root, err))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&stage);
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|err| Error::io("write", &path, err))?;
+        write_file(&mut file, change).map_err(|err| Error::io("write", &path, err))?;
     }
-    result
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(stage.path(), std::fs::Permissions::from_mode(0o755));
+    }
+    let staged = stage.keep();
+    std::fs::rename(&staged, root).map_err(|err| {
+        let _ = std::fs::remove_dir_all(&staged);
+        Error::io("move the new project to", root, err)
+    })
+}
+
+/// Staging directories of earlier runs of `new NAME` that were killed before
+/// they could clean up, older than a minute (a younger one may be another
+/// run's, at work): returned so they can be reported, and removed.
+pub fn leftovers(parent: &Path, name: &str) -> Vec<PathBuf> {
+    let prefix = format!(".{name}{TEMP_MARK}");
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return Vec::new();
+    };
+    let old = |meta: &std::fs::Metadata| {
+        meta.modified()
+            .ok()
+            .and_then(|at| SystemTime::now().duration_since(at).ok())
+            .is_some_and(|age| age > Duration::from_secs(60))
+    };
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let is_stage = entry.file_name().to_string_lossy().starts_with(&prefix);
+        // Only real directories: a link is never followed, let alone removed through.
+        let meta = std::fs::symlink_metadata(entry.path());
+        if is_stage && meta.as_ref().is_ok_and(|m| m.is_dir() && old(m)) {
+            found.push(entry.path());
+        }
+    }
+    found.sort();
+    found
 }
 
 /// Inside an existing directory: write every file beside its target first,
@@ -310,24 +416,30 @@ fn stage_new_root(root: &Path, changes: &[&Change]) -> Result<()> {
 /// on any failure, put everything back.
 fn write_in_place(root: &Path, changes: &[&Change], fail_after: Option<usize>) -> Result<()> {
     let mut created_dirs: Vec<PathBuf> = Vec::new();
-    let mut temps: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let mut temps: Vec<(tempfile::TempPath, PathBuf)> = Vec::new();
+    let mut deletions: Vec<PathBuf> = Vec::new();
     let mut undo = Undo::default();
     let result = (|| -> Result<()> {
         for change in changes {
             let target = root.join(&change.path);
+            if matches!(change.kind, ChangeKind::Delete { .. }) {
+                deletions.push(target);
+                continue;
+            }
             let dir = target.parent().expect("a file inside the root");
             let mut missing = Vec::new();
             let mut probe = dir;
-            while !probe.exists() {
+            while std::fs::symlink_metadata(probe).is_err() {
                 missing.push(probe.to_path_buf());
                 probe = probe.parent().expect("the root exists");
             }
             std::fs::create_dir_all(dir)
                 .map_err(|err| Error::io("create the directory", dir, err))?;
             created_dirs.extend(missing.into_iter().rev());
-            let temp = sibling(&target, "new");
-            write_file(&temp, change).map_err(|err| Error::io("write", &temp, err))?;
-            temps.push((temp, target));
+            let mut temp = temp_beside(&target, "new")?;
+            write_file(temp.as_file_mut(), change)
+                .map_err(|err| Error::io("write", temp.path(), err))?;
+            temps.push((temp.into_temp_path(), target));
         }
         for (index, (temp, target)) in temps.iter().enumerate() {
             if fail_after == Some(index) {
@@ -336,15 +448,11 @@ fn write_in_place(root: &Path, changes: &[&Change], fail_after: Option<usize>) -
                     target.display()
                 )));
             }
-            if target.exists() {
-                let backup = sibling(target, "old");
-                std::fs::rename(target, &backup)
-                    .map_err(|err| Error::io("set aside", target, err))?;
-                undo.restored.push((backup, target.clone()));
-            } else {
-                undo.created.push(target.clone());
-            }
+            set_aside(target, &mut undo)?;
             std::fs::rename(temp, target).map_err(|err| Error::io("write", target, err))?;
+        }
+        for target in &deletions {
+            set_aside(target, &mut undo)?;
         }
         Ok(())
     })();
@@ -353,12 +461,13 @@ fn write_in_place(root: &Path, changes: &[&Change], fail_after: Option<usize>) -
             for (backup, _) in &undo.restored {
                 let _ = std::fs::remove_file(backup);
             }
+            for target in &deletions {
+                remove_empty_dirs(root, target.parent());
+            }
             Ok(())
         }
         Err(err) => {
-            for (temp, _) in &temps {
-                let _ = std::fs::remove_file(temp);
-            }
+            drop(temps);
             for created in &undo.created {
                 let _ = std::fs::remove_file(created);
             }
@@ -373,18 +482,49 @@ fn write_in_place(root: &Path, changes: &[&Change], fail_after: Option<usize>) -
     }
 }
 
+/// Moves an existing target to a backup beside it (kept until the write is
+/// done), or notes that it is new.
+fn set_aside(target: &Path, undo: &mut Undo) -> Result<()> {
+    if std::fs::symlink_metadata(target).is_ok() {
+        let backup = temp_beside(target, "old")?
+            .into_temp_path()
+            .keep()
+            .map_err(|err| Error::io("set aside", target, err.error))?;
+        std::fs::rename(target, &backup).map_err(|err| Error::io("set aside", target, err))?;
+        undo.restored.push((backup, target.to_path_buf()));
+    } else {
+        undo.created.push(target.to_path_buf());
+    }
+    Ok(())
+}
+
+/// Removes the directories a deletion emptied, up to (not including) `root`.
+fn remove_empty_dirs(root: &Path, mut dir: Option<&Path>) {
+    while let Some(current) = dir {
+        if current == root || !current.starts_with(root) || std::fs::remove_dir(current).is_err() {
+            return;
+        }
+        dir = current.parent();
+    }
+}
+
 #[derive(Default)]
 struct Undo {
     created: Vec<PathBuf>,
     restored: Vec<(PathBuf, PathBuf)>,
 }
 
-fn sibling(target: &Path, tag: &str) -> PathBuf {
+/// A fresh temporary file beside `target`, created exclusively.
+fn temp_beside(target: &Path, tag: &str) -> Result<tempfile::NamedTempFile> {
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    target.with_file_name(format!(".{name}.pop-create-{tag}-{}", std::process::id()))
+    let dir = target.parent().unwrap_or(Path::new("."));
+    tempfile::Builder::new()
+        .prefix(&format!(".{name}{TEMP_MARK}{tag}-"))
+        .tempfile_in(dir)
+        .map_err(|err| Error::io("write a temporary file in", dir, err))
 }
 
 #[cfg(test)]
@@ -397,32 +537,35 @@ mod tests {
         checked.refusal(force).map_or(Ok(checked), Err)
     }
 
-    fn temp_root(name: &str) -> PathBuf {
-        let root =
-            std::env::temp_dir().join(format!("pop-create-plan-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
-        root
+    fn temp_root(name: &str) -> tempfile::TempDir {
+        tempfile::Builder::new()
+            .prefix(&format!("pop-create-plan-{name}"))
+            .tempdir()
+            .unwrap()
     }
 
     fn snapshot(root: &Path) -> Vec<(String, Vec<u8>)> {
-        let mut files: Vec<(String, Vec<u8>)> = walkdir::WalkDir::new(root)
-            .into_iter()
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_type().is_file())
-            .map(|e| {
-                (
-                    e.path().strip_prefix(root).unwrap().display().to_string(),
-                    std::fs::read(e.path()).unwrap(),
-                )
-            })
-            .collect();
+        fn walk(root: &Path, dir: &Path, into: &mut Vec<(String, Vec<u8>)>) {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(root, &path, into);
+                } else {
+                    let relative = path.strip_prefix(root).unwrap().display().to_string();
+                    into.push((relative, std::fs::read(&path).unwrap()));
+                }
+            }
+        }
+        let mut files = Vec::new();
+        walk(root, root, &mut files);
         files.sort();
         files
     }
 
     #[test]
     fn a_new_root_appears_whole() {
-        let root = temp_root("new");
+        let temp = temp_root("new");
+        let root = temp.path().join("project");
         let mut plan = Plan::new(&root);
         plan.create("a.txt", "a", false);
         plan.create("src/b/c.txt", "c", true);
@@ -437,24 +580,24 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(root.join("src/b/c.txt"))
-                .unwrap()
-                .permissions()
-                .mode();
-            assert_eq!(mode & 0o777, 0o755);
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&root.join("src/b/c.txt")), 0o755);
+            assert_eq!(mode(&root.join("a.txt")), 0o644);
         }
-        std::fs::remove_dir_all(&root).unwrap();
+        let entries: Vec<_> = std::fs::read_dir(temp.path()).unwrap().collect();
+        assert_eq!(entries.len(), 1, "no staging directory is left behind");
     }
 
     #[test]
     fn conflicts_are_all_listed_and_nothing_is_written() {
-        let root = temp_root("conflict");
+        let temp = temp_root("conflict");
+        let root = temp.path();
         std::fs::create_dir_all(root.join("src")).unwrap();
         std::fs::write(root.join("a.txt"), "mine").unwrap();
         std::fs::write(root.join("src/b.txt"), "mine too").unwrap();
         std::fs::write(root.join("same.txt"), "same").unwrap();
-        let before = snapshot(&root);
-        let mut plan = Plan::new(&root);
+        let before = snapshot(root);
+        let mut plan = Plan::new(root);
         plan.create("a.txt", "theirs", false);
         plan.create("src/b.txt", "theirs", false);
         plan.create("same.txt", "same", false);
@@ -463,9 +606,9 @@ mod tests {
         assert!(err.message().contains("2 file(s)"), "{}", err.message());
         assert!(err.message().contains("\n  a.txt") && err.message().contains("\n  src/b.txt"));
         assert!(err.hint_text().unwrap().contains("--force"));
-        assert_eq!(snapshot(&root), before);
+        assert_eq!(snapshot(root), before);
 
-        let mut plan = Plan::new(&root);
+        let mut plan = Plan::new(root);
         plan.create("a.txt", "theirs", false);
         plan.create("same.txt", "same", false);
         let checked = check(plan, true).unwrap();
@@ -481,19 +624,21 @@ mod tests {
             std::fs::read_to_string(root.join("src/b.txt")).unwrap(),
             "mine too"
         );
-        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]
     fn a_failure_midway_puts_everything_back() {
-        let root = temp_root("rollback");
-        std::fs::create_dir_all(&root).unwrap();
+        let temp = temp_root("rollback");
+        let root = temp.path();
         std::fs::write(root.join("conf.rs"), "old").unwrap();
-        let before = snapshot(&root);
-        let mut plan = Plan::new(&root);
+        std::fs::create_dir_all(root.join("gone")).unwrap();
+        std::fs::write(root.join("gone/doomed.rs"), "doomed").unwrap();
+        let before = snapshot(root);
+        let mut plan = Plan::new(root);
         plan.edit("conf.rs", b"old".to_vec(), b"new".to_vec(), "add a sub");
         plan.create("fresh/dir/file.rs", "fresh", false);
         plan.create("last.rs", "x", false);
+        plan.delete("gone/doomed.rs", b"doomed".to_vec());
         let mut checked = check(plan, false).unwrap();
         checked.fail_after = Some(2);
         let err = checked.apply().unwrap_err();
@@ -502,32 +647,59 @@ mod tests {
             "{}",
             err.message()
         );
-        assert_eq!(snapshot(&root), before);
+        assert_eq!(snapshot(root), before);
         assert!(!root.join("fresh").exists());
-        std::fs::remove_dir_all(&root).unwrap();
+        let names: Vec<String> = std::fs::read_dir(root)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(!names.iter().any(|n| n.contains(TEMP_MARK)), "{names:?}");
     }
 
     #[test]
-    fn a_file_in_the_way_of_a_directory_is_a_conflict() {
-        let root = temp_root("blocked");
-        std::fs::create_dir_all(&root).unwrap();
+    fn deletions_remove_the_emptied_directories() {
+        let temp = temp_root("delete");
+        let root = temp.path();
+        std::fs::create_dir_all(root.join("src/rpc")).unwrap();
+        std::fs::write(root.join("src/rpc/init.rs"), "x").unwrap();
+        std::fs::write(root.join("src/keep.rs"), "k").unwrap();
+        let mut plan = Plan::new(root);
+        plan.delete("src/rpc/init.rs", b"x".to_vec());
+        check(plan, false).unwrap().apply().unwrap();
+        assert!(!root.join("src/rpc").exists());
+        assert!(root.join("src/keep.rs").exists());
+    }
+
+    #[test]
+    fn a_file_or_a_link_in_the_way_is_a_conflict_even_with_force() {
+        let temp = temp_root("blocked");
+        let root = temp.path();
         std::fs::write(root.join("blocker"), "x").unwrap();
-        let mut plan = Plan::new(&root);
+        let mut plan = Plan::new(root);
         plan.create("blocker/inside.rs", "x", false);
         let err = check(plan, false).unwrap_err();
         assert!(
             err.message()
                 .contains("blocker/inside.rs (a file is in the way of its directory)")
         );
-        std::fs::remove_dir_all(&root).unwrap();
+        #[cfg(unix)]
+        {
+            let elsewhere = temp_root("elsewhere");
+            std::os::unix::fs::symlink(elsewhere.path(), root.join("linked")).unwrap();
+            let mut plan = Plan::new(root);
+            plan.create("linked/file.rs", "x", false);
+            let err = check(plan, true).unwrap_err();
+            assert!(err.message().contains("symbolic link"), "{}", err.message());
+            assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+        }
     }
 
     #[test]
     fn an_edit_of_a_file_that_changed_is_refused() {
-        let root = temp_root("changed");
-        std::fs::create_dir_all(&root).unwrap();
+        let temp = temp_root("changed");
+        let root = temp.path();
         std::fs::write(root.join("conf.rs"), "changed by someone").unwrap();
-        let mut plan = Plan::new(&root);
+        let mut plan = Plan::new(root);
         plan.edit("conf.rs", b"old".to_vec(), b"new".to_vec(), "add a sub");
         assert!(
             check(plan, false)
@@ -535,6 +707,5 @@ mod tests {
                 .message()
                 .contains("changed while")
         );
-        std::fs::remove_dir_all(&root).unwrap();
     }
 }

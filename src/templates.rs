@@ -1,10 +1,13 @@
 //! The files pop-create writes, embedded in the binary: Tera templates for
-//! projects, subs and plugins, and the runtime's own source.
+//! projects, subs and plugins, the runtime's own source and licences, and
+//! the lockfiles it was tested with.
 //!
 //! Only files ending in `.tera` are rendered (the suffix is dropped); every
 //! other file is copied byte for byte, so binary files and text that happens
 //! to contain `{{ }}` (GitHub Actions, say) survive. Paths may use Tera too:
-//! `src/{{ crate_name }}/init.rs.tera`.
+//! `src/{{ crate_name }}/init.rs.tera`. A path component `dot-x` is written
+//! as `.x`: a `.gitignore` or `.github` inside this repository would be read
+//! by git or GitHub as the repository's own.
 
 use std::path::{Path, PathBuf};
 
@@ -15,18 +18,22 @@ use crate::error::{Error, Result};
 static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 static RUNTIME: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/crates");
 
-/// The lockfile this repository tests the runtime with. A new project starts
-/// from it, so it builds with exactly the dependency versions tested here;
-/// Cargo drops the entries the project does not use.
-pub const LOCKFILE: &str = include_str!("../Cargo.lock");
+/// The runtime's licence texts, which are also this repository's.
+const RUNTIME_LICENSES: &[(&str, &str)] = &[
+    ("LICENSE-MIT", include_str!("../LICENSE-MIT")),
+    ("LICENSE-APACHE", include_str!("../LICENSE-APACHE")),
+];
 
 include!(concat!(env!("OUT_DIR"), "/executable.rs"));
 
 /// Where the runtime's crates go inside a project.
 pub const RUNTIME_DIR: &str = "runtime";
 
+/// The runtime crates a project vendors, in the order Cargo.toml names them.
+pub const RUNTIME_CRATES: &[&str] = &["pop-hub", "pop-macros", "pop-build"];
+
 /// One file ready to write.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct File {
     /// Relative to the project root.
     pub path: PathBuf,
@@ -36,9 +43,30 @@ pub struct File {
     pub executable: bool,
 }
 
+impl File {
+    /// A text file.
+    pub fn text(path: impl Into<PathBuf>, contents: impl Into<String>) -> Self {
+        File {
+            path: path.into(),
+            contents: contents.into().into_bytes(),
+            executable: false,
+        }
+    }
+}
+
 /// Renders every file of one template set (`app`, `sub/router`, …).
 pub fn render(set: &str, context: &tera::Context) -> Result<Vec<File>> {
-    let dir = TEMPLATES
+    render_from(&TEMPLATES, set, context)
+}
+
+/// Renders a template set of another embedded template tree (an earlier
+/// version's, for `update`).
+pub fn render_from(
+    templates: &Dir<'static>,
+    set: &str,
+    context: &tera::Context,
+) -> Result<Vec<File>> {
+    let dir = templates
         .get_dir(set)
         .ok_or_else(|| Error::failure(format!("pop-create has no template set `{set}`")))?;
     let mut files = Vec::new();
@@ -54,13 +82,20 @@ pub fn render(set: &str, context: &tera::Context) -> Result<Vec<File>> {
             contents = render_text(text, context, source)?.into_bytes();
             path = stripped.to_owned();
         }
-        // A file named `.gitignore` inside this repository would be read by git as rules.
-        if path == "gitignore" || path.ends_with("/gitignore") {
-            path = path.replace("gitignore", ".gitignore");
-        }
-        let executable = EXECUTABLE.iter().any(|exe| Path::new(exe) == source);
+        let path: PathBuf = Path::new(&path)
+            .components()
+            .map(|part| {
+                let part = part.as_os_str().to_string_lossy();
+                match part.strip_prefix("dot-") {
+                    Some(rest) => format!(".{rest}"),
+                    None => part.into_owned(),
+                }
+            })
+            .collect();
+        let executable = std::ptr::eq(templates, &TEMPLATES)
+            && EXECUTABLE.iter().any(|exe| Path::new(exe) == source);
         files.push(File {
-            path: PathBuf::from(path),
+            path,
             contents,
             executable,
         });
@@ -68,6 +103,14 @@ pub fn render(set: &str, context: &tera::Context) -> Result<Vec<File>> {
     })?;
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
+}
+
+/// The raw text of one embedded template file (`lock/hub.lock`).
+pub fn raw(path: &str) -> &'static str {
+    TEMPLATES
+        .get_file(path)
+        .and_then(|file| file.contents_utf8())
+        .unwrap_or_else(|| panic!("the template {path} is embedded"))
 }
 
 fn collect(
@@ -96,10 +139,11 @@ fn render_text(text: &str, context: &tera::Context, source: &Path) -> Result<Str
 }
 
 /// The source of the runtime crates a project builds on, under `runtime/`:
-/// each crate's `Cargo.toml` and `src/`, exactly as this repository tests them.
-pub fn runtime(crates: &[&str]) -> Vec<File> {
+/// each crate's `Cargo.toml` and `src/`, exactly as this repository tests
+/// them, and the runtime's licence texts.
+pub fn runtime() -> Vec<File> {
     let mut files = Vec::new();
-    for name in crates {
+    for name in RUNTIME_CRATES {
         let dir = RUNTIME
             .get_dir(name)
             .unwrap_or_else(|| panic!("runtime crate {name} is embedded"));
@@ -116,8 +160,19 @@ pub fn runtime(crates: &[&str]) -> Vec<File> {
             Ok(())
         });
     }
+    for (name, text) in RUNTIME_LICENSES {
+        files.push(File::text(Path::new(RUNTIME_DIR).join(name), *text));
+    }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files
+}
+
+/// The Apache License 2.0, as the runtime carries it and projects may choose it.
+pub const APACHE_LICENSE: &str = RUNTIME_LICENSES[1].1;
+
+/// Renders one embedded template file (`license/MIT.tera`).
+pub fn render_file(path: &str, context: &tera::Context) -> Result<String> {
+    render_text(raw(path), context, Path::new(path))
 }
 
 #[cfg(test)]
@@ -158,26 +213,34 @@ mod tests {
     }
 
     #[test]
-    fn runtime_files_are_the_crates_sources() {
-        let files = runtime(&["pop", "pop-macros"]);
+    fn runtime_files_are_the_crates_sources_and_licences() {
+        let files = runtime();
         let paths: Vec<String> = files.iter().map(|f| f.path.display().to_string()).collect();
-        assert!(paths.contains(&"runtime/pop/Cargo.toml".to_owned()));
-        assert!(paths.contains(&"runtime/pop/src/lib.rs".to_owned()));
-        assert!(paths.contains(&"runtime/pop-macros/src/lib.rs".to_owned()));
+        for path in [
+            "runtime/pop-hub/Cargo.toml",
+            "runtime/pop-hub/src/lib.rs",
+            "runtime/pop-hub/src/router/mod.rs",
+            "runtime/pop-macros/src/lib.rs",
+            "runtime/pop-build/src/lib.rs",
+            "runtime/LICENSE-MIT",
+            "runtime/LICENSE-APACHE",
+        ] {
+            assert!(paths.contains(&path.to_owned()), "{path} in {paths:?}");
+        }
         assert!(!paths.iter().any(|p| p.contains("/tests/")), "{paths:?}");
         let lib = files
             .iter()
-            .find(|f| f.path.ends_with("pop/src/lib.rs"))
+            .find(|f| f.path.ends_with("pop-hub/src/lib.rs"))
             .unwrap();
         assert_eq!(
             lib.contents,
-            std::fs::read("crates/pop/src/lib.rs").unwrap()
+            std::fs::read("crates/pop-hub/src/lib.rs").unwrap()
         );
     }
 
     #[test]
-    fn only_tera_files_are_rendered_and_others_are_copied_verbatim() {
-        let context = crate::new::context("poppy", "poppy");
+    fn only_tera_files_are_rendered_and_dot_names_are_restored() {
+        let context = crate::generation::Context::for_tests().tera();
         let common = render("common", &context).unwrap();
         let build = common
             .iter()
@@ -199,52 +262,8 @@ mod tests {
                 .iter()
                 .any(|f| f.path.display().to_string().contains("tera"))
         );
-    }
-
-    /// Every Rust file pop-create renders is rustfmt-clean, for short and long names alike.
-    #[test]
-    fn rendered_rust_is_rustfmt_clean() {
-        for (name, sub, plugin) in [
-            ("poppy", "rpc", "math"),
-            (
-                "a-rather-long-project-name",
-                "a_long_sub_name_here",
-                "a_long_plugin_name",
-            ),
-        ] {
-            let crate_name = crate::names::crate_name(name);
-            let mut context = crate::new::context(name, &crate_name);
-            context.insert("sub", sub);
-            context.insert("top_sub", sub);
-            context.insert("plugin", plugin);
-            for set in [
-                "common",
-                "app",
-                "vertical",
-                "sub/library",
-                "sub/router",
-                "sub/spine",
-                "plugin",
-            ] {
-                for mut file in render(set, &context).unwrap() {
-                    if file.path.ends_with("src/conf.rs") {
-                        // `new` fills DYNE in; an empty `&[]` is trivially clean.
-                        let text = String::from_utf8(file.contents).unwrap();
-                        let conf = crate::conf_edit::ConfFile::parse(&text).unwrap();
-                        file.contents = conf
-                            .append("DYNE", &[crate::conf_edit::dyne_entry(sub)])
-                            .unwrap()
-                            .into_bytes();
-                    }
-                    if file.path.extension().is_some_and(|ext| ext == "rs") {
-                        crate::test_support::assert_rustfmt_clean(
-                            &format!("{set}/{}", file.path.display()),
-                            &file.contents,
-                        );
-                    }
-                }
-            }
-        }
+        let ci = render("ci/github", &context).unwrap();
+        assert_eq!(ci[0].path, Path::new(".github/workflows/ci.yml"));
     }
 
     #[test]

@@ -1,41 +1,58 @@
-//! Output in cargo's style, colour only on a terminal, and prompts only when
-//! someone can answer them.
+//! Output in cargo's style, and prompts only when someone can answer them.
+//!
+//! Colour goes through anstream, which cargo and clap use too: colour on a
+//! terminal only, unless `--color`, `NO_COLOR`, `CLICOLOR` or
+//! `CLICOLOR_FORCE` say otherwise.
 
 use std::io::{IsTerminal, Write};
 
+use anstyle::{AnsiColor, Style};
+
+use crate::cli::{ColorChoice, GlobalOptions};
 use crate::error::{Error, Result};
+
+const STATUS: Style = AnsiColor::Green.on_default().bold();
+const NOTE: Style = AnsiColor::Cyan.on_default().bold();
+const WARNING: Style = AnsiColor::Yellow.on_default().bold();
+const ERROR: Style = AnsiColor::Red.on_default().bold();
+
+/// How much to say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+}
 
 /// Where messages go and how they look.
 pub struct Ui {
-    color: bool,
+    verbosity: Verbosity,
     interactive: bool,
 }
 
 impl Ui {
-    /// Colour when stderr is a terminal and `NO_COLOR` is unset; prompts when
-    /// stdin and stderr are terminals and `--no-input` was not given.
-    pub fn new(no_input: bool) -> Self {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
-            || std::env::var("TERM").is_ok_and(|term| term == "dumb");
+    /// Applies `--color` for everything printed from now on; prompts only when
+    /// stdin and stderr are terminals and the command may prompt.
+    pub fn new(global: &GlobalOptions, may_prompt: bool) -> Self {
+        apply_color(global.color);
+        let verbosity = match (global.quiet, global.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (_, true) => Verbosity::Verbose,
+            _ => Verbosity::Normal,
+        };
         Ui {
-            color: std::io::stderr().is_terminal() && !no_color,
-            interactive: !no_input
+            verbosity,
+            interactive: may_prompt
                 && std::io::stdin().is_terminal()
                 && std::io::stderr().is_terminal(),
         }
     }
 
-    fn paint(&self, code: &str, text: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_owned()
-        }
-    }
-
     /// A right-aligned green verb, as cargo prints `   Compiling foo`.
     pub fn status(&self, verb: &str, message: impl std::fmt::Display) {
-        eprintln!("{} {message}", self.paint("1;32", &format!("{verb:>12}")));
+        if self.verbosity >= Verbosity::Normal {
+            anstream::eprintln!("{STATUS}{verb:>12}{STATUS:#} {message}");
+        }
     }
 
     /// Names the project a command works on, as found from the current directory.
@@ -46,21 +63,37 @@ impl Ui {
         );
     }
 
+    /// The per-file lines of a plan that was written.
+    pub fn listing(&self, listing: &str) {
+        if self.verbosity >= Verbosity::Normal {
+            anstream::eprint!("{listing}");
+        }
+    }
+
     /// A note that needs no action.
     pub fn note(&self, message: impl std::fmt::Display) {
-        eprintln!("{} {message}", self.paint("1;36", "note:"));
+        if self.verbosity >= Verbosity::Normal {
+            anstream::eprintln!("{NOTE}note:{NOTE:#} {message}");
+        }
+    }
+
+    /// What `-v` adds: the commands pop-create runs, and why.
+    pub fn verbose(&self, message: impl std::fmt::Display) {
+        if self.verbosity >= Verbosity::Verbose {
+            anstream::eprintln!("{NOTE}{:>12}{NOTE:#} {message}", "Running");
+        }
     }
 
     /// A warning: something did not happen, but the command still succeeded.
     pub fn warn(&self, message: impl std::fmt::Display) {
-        eprintln!("{} {message}", self.paint("1;33", "warning:"));
+        anstream::eprintln!("{WARNING}warning:{WARNING:#} {message}");
     }
 
     /// An error, with its hint.
     pub fn error(&self, err: &Error) {
-        eprintln!("{} {}", self.paint("1;31", "error:"), err.message());
+        anstream::eprintln!("{ERROR}error:{ERROR:#} {}", err.message());
         if let Some(hint) = err.hint_text() {
-            eprintln!("{} {hint}", self.paint("1;36", "hint:"));
+            anstream::eprintln!("{NOTE}hint:{NOTE:#} {hint}");
         }
     }
 
@@ -73,12 +106,12 @@ impl Ui {
 
     /// Asks for a missing required answer when someone can type it; otherwise
     /// fails at once with the flag or argument that would have given it.
-    pub fn ask(
+    pub fn ask<T>(
         &self,
         question: &str,
         missing: &str,
-        validate: impl Fn(&str) -> Result<()>,
-    ) -> Result<String> {
+        parse: impl Fn(&str) -> Result<T>,
+    ) -> Result<T> {
         if !self.interactive {
             return Err(Error::usage(format!("{missing} is required")).hint(
                 "give it on the command line (pop-create never prompts without a terminal, or with --no-input)",
@@ -89,11 +122,44 @@ impl Ui {
                 .with_prompt(question)
                 .interact_text()
                 .map_err(|err| Error::failure(format!("cannot read the answer: {err}")))?;
-            let answer = answer.trim().to_owned();
-            match validate(&answer) {
-                Ok(()) => return Ok(answer),
+            match parse(answer.trim()) {
+                Ok(value) => return Ok(value),
                 Err(err) => self.error(&err),
             }
         }
     }
+}
+
+/// `--color` for anstream (and so for clap and for this module).
+pub fn apply_color(choice: ColorChoice) {
+    let choice = match choice {
+        ColorChoice::Auto => anstream::ColorChoice::Auto,
+        ColorChoice::Always => anstream::ColorChoice::Always,
+        ColorChoice::Never => anstream::ColorChoice::Never,
+    };
+    choice.write_global();
+}
+
+/// The `--color` a command line asks for, read before clap parses it, so
+/// that clap's own messages follow it too.
+pub fn color_from_args(args: &[std::ffi::OsString]) -> Option<ColorChoice> {
+    let mut found = None;
+    let mut args = args.iter().map(|a| a.to_string_lossy());
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            break;
+        }
+        let value = match arg.strip_prefix("--color") {
+            Some("") => args.next().map(|v| v.into_owned()),
+            Some(rest) => rest.strip_prefix('=').map(str::to_owned),
+            None => None,
+        };
+        found = match value.as_deref() {
+            Some("always") => Some(ColorChoice::Always),
+            Some("never") => Some(ColorChoice::Never),
+            Some("auto") => Some(ColorChoice::Auto),
+            _ => found,
+        };
+    }
+    found
 }

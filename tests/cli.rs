@@ -606,7 +606,7 @@ fn commands_inside_the_runtime_directory_use_the_app_around_it() {
     let project = new_project(&scratch.path, "poppy", &[]);
     let root = project.canonicalize().unwrap();
     let named = format!("`poppy` at {}", root.display());
-    let inside = project.join("runtime/pop/src");
+    let inside = project.join("runtime/pop-hub/src");
     assert!(inside.is_dir(), "the runtime's source is in the project");
     let sub = succeeded(pop_create(&inside, &["add-sub", "rpc"]));
     assert!(text(&sub.stderr).contains(&named), "{}", shown(&sub));
@@ -730,7 +730,7 @@ fn add_plugin_to_a_missing_sub_is_refused_with_a_hint() {
 }
 
 #[test]
-fn new_into_a_directory_with_some_of_the_files_lists_every_conflict() {
+fn new_into_a_directory_with_files_is_refused_unless_forced() {
     // What `new poppy` writes, for comparison.
     let reference_scratch = scratch("conflict-reference");
     let reference = files(&snapshot(&new_project(
@@ -750,37 +750,18 @@ fn new_into_a_directory_with_some_of_the_files_lists_every_conflict() {
     std::fs::write(target.join(".gitignore"), &reference[".gitignore"]).unwrap();
     let conflicts = ["Cargo.toml", "README.md", "src/main.rs"];
 
-    // --dry-run shows the conflicts in the plan, then refuses as the real run would.
-    let output = unchanged(
-        &scratch.path,
-        &scratch.path,
-        &["new", "poppy", "--vcs", "none", "--dry-run"],
-    );
-    assert_eq!(output.status.code(), Some(1));
-    let plan = text(&output.stdout);
-    for path in conflicts {
-        assert!(plan.contains(&format!("  conflict  {path}\n")), "{plan}");
-    }
-    assert!(plan.contains("  identical .gitignore\n"), "{plan}");
-    assert!(
-        text(&output.stderr).contains("error: 3 file(s)"),
-        "{}",
-        text(&output.stderr)
-    );
-
+    // A directory with files in it is refused, as `cargo new` refuses it.
     for args in [
         &["new", "poppy", "--vcs", "none"][..],
         &["new", "poppy", "--vcs", "none", "--no-input"],
+        &["new", "poppy", "--vcs", "none", "--dry-run"],
     ] {
         let output = unchanged(&scratch.path, &scratch.path, args);
-        let refusal = refusal(&output, 1);
-        let mut listed = refusal.list.clone();
-        listed.sort();
-        assert_eq!(
-            listed, conflicts,
-            "every conflict, and only those: {refusal:?}"
+        let refusal = plain_refusal(&output, 1);
+        assert!(
+            refusal.error.contains("already exists and is not empty"),
+            "{refusal:?}"
         );
-        assert!(refusal.error.contains("nothing was written"), "{refusal:?}");
         assert!(
             refusal
                 .hint
@@ -789,6 +770,18 @@ fn new_into_a_directory_with_some_of_the_files_lists_every_conflict() {
             "{refusal:?}"
         );
     }
+
+    // With --force, --dry-run shows what would be overwritten.
+    let output = succeeded(unchanged(
+        &scratch.path,
+        &scratch.path,
+        &["new", "poppy", "--vcs", "none", "--dry-run", "--force"],
+    ));
+    let plan = text(&output.stdout);
+    for path in conflicts {
+        assert!(plan.contains(&format!("  overwrite {path}\n")), "{plan}");
+    }
+    assert!(plan.contains("  identical .gitignore\n"), "{plan}");
 
     let before = files(&snapshot(&target));
     let output = succeeded(pop_create(
@@ -850,7 +843,12 @@ fn add_sub_refuses_to_overwrite_a_file_in_its_way() {
         .collect();
     assert_eq!(
         changed,
-        [".pop-create.toml", "src/conf.rs", "src/rpc/init.rs"],
+        [
+            ".pop-create.toml",
+            "src/conf.rs",
+            "src/rpc/init.rs",
+            "src/subs.rs"
+        ],
         "only the file in the way and the planned edits"
     );
     assert_no_leftovers(&scratch.path);
@@ -984,11 +982,17 @@ fn add_sub_keeps_what_the_user_wrote_in_conf_rs_and_cargo_toml() {
     }
     assert!(conf.ends_with('\n'));
 
+    // The runtime line gains the router feature; nothing else changes.
     let edited = read(project.join("Cargo.toml"));
     let (removed, added) = line_diff(&manifest, &edited);
-    assert!(removed.is_empty(), "{removed:?}\n{edited}");
-    assert_eq!(added.len(), 1, "{added:?}\n{edited}");
-    assert!(added[0].starts_with("pop-router = "), "{added:?}");
+    assert_eq!(
+        (removed, added),
+        (
+            vec![r#"pop = { package = "pop-hub", version = ">=0.2" }"#],
+            vec![r#"pop = { package = "pop-hub", version = ">=0.2", features = ["router"] }"#]
+        ),
+        "{edited}"
+    );
     assert!(edited.ends_with('\n'));
     assert_record_hashes_match(&project);
 }
@@ -1117,12 +1121,14 @@ fn the_record_holds_the_version_the_answers_and_true_hashes() {
     assert_eq!(dynes, ["rpc", "store"]);
 
     // Every file pop-create generated is tracked (the lockfile is Cargo's,
-    // the record cannot hold its own hash), and each hash is right.
+    // src/subs.rs the build's, the record cannot hold its own hash), and
+    // each hash is right.
     let mut tracked = assert_record_hashes_match(&project);
     tracked.sort();
+    let untracked = ["Cargo.lock", "src/subs.rs", ".pop-create.toml"];
     let generated: Vec<String> = files(&snapshot(&project))
         .into_keys()
-        .filter(|path| path != "Cargo.lock" && path != ".pop-create.toml")
+        .filter(|path| !untracked.contains(&path.as_str()))
         .collect();
     assert_eq!(tracked, generated);
 
@@ -1273,7 +1279,7 @@ fn unknown_commands_and_flags_get_clap_s_message() {
     let bare = unchanged(&scratch.path, &project, &[]);
     assert_eq!(bare.status.code(), Some(2), "{}", shown(&bare));
     assert_no_panic(&bare);
-    assert!(text(&bare.stderr).contains("Usage: pop-create <COMMAND>"));
+    assert!(text(&bare.stderr).contains("Usage: pop-create [OPTIONS] <COMMAND>"));
     let version = succeeded(pop_create(&scratch.path, &["--version"]));
     assert_eq!(
         text(&version.stdout).trim(),

@@ -37,6 +37,7 @@ pub fn register(registry: &mut Registry) {
     let Some(mut krate) = registry.krate(CrateInfo {
         name: "poppy",
         version: "0.1.0",
+        env_prefix: "POPPY",
         config: &[],
         cli_config: &[],
         subcommands: &[],

@@ -1,6 +1,9 @@
 //! The hub as generated code uses it: registration, calls by reference,
 //! errors, load hooks and per-sub data.
 
+// User code names the runtime `pop` (a renamed dependency); so do these tests.
+extern crate pop_hub as pop;
+
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -133,6 +136,7 @@ fn app_info(name: &'static str) -> CrateInfo {
     CrateInfo {
         name,
         version: "1.2.3",
+        env_prefix: Box::leak(name.to_ascii_uppercase().into_boxed_str()),
         config: APP_CONFIG,
         cli_config: APP_FLAGS,
         subcommands: &[],
@@ -159,6 +163,7 @@ fn ext_register(registry: &mut Registry) {
     let Some(mut krate) = registry.krate(CrateInfo {
         name: "ext",
         version: "0.1.0",
+        env_prefix: "EXT",
         config: EXT_CONFIG,
         cli_config: EXT_FLAGS,
         subcommands: &[],
@@ -499,12 +504,7 @@ fn the_hub_lists_subs_functions_parameters_and_docs() {
 #[test]
 fn two_crates_defining_one_reference_is_an_error_naming_both() {
     fn clashing(registry: &mut Registry) {
-        let mut ext = registry
-            .krate(CrateInfo {
-                name: "ext",
-                ..app_info("ext")
-            })
-            .unwrap();
+        let mut ext = registry.krate(app_info("ext")).unwrap();
         ext.module(
             &["rpc"],
             "math",

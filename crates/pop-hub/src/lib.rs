@@ -1,0 +1,82 @@
+//! Plugin Oriented Programming for Rust: the hub.
+//!
+//! An application is built out of plugins hung on one shared namespace, the
+//! [`Hub`]. Plugins are `.rs` files in a sub's directory; their `#[plugin]`
+//! functions are callable three ways:
+//!
+//! * directly, as ordinary Rust functions (`crate::rpc::math::fib(&hub, 11)`);
+//! * by reference from Rust: `hub.call("rpc.math.fib", json!({"num": 11}))`;
+//! * by reference from outside, through a router sub (the `router` feature).
+//!
+//! A project's `build.rs` (see `pop-build`) finds the subs and plugins named by
+//! the DYNE map in `src/conf.rs`, keeps their `mod` items in `src/subs.rs`, and
+//! writes the registration code that [`include_generated!`] pulls in; nothing
+//! is kept by hand.
+//!
+//! The life of a hub, in order:
+//!
+//! 1. [`Hub::new`] registers every crate's subs, plugins and options,
+//!    dependencies first, and refuses duplicates;
+//! 2. [`Hub::add_sub`] runs a sub's load hooks (`init` in its `init.rs`, pop's
+//!    `__init__`) and makes its functions callable by reference;
+//! 3. [`Hub::load_config`] layers command line > environment > config file >
+//!    defaults into [`Hub::opt`];
+//! 4. [`Hub::run`] starts every added sub's `run` hook (a router serves here)
+//!    and stops them on Ctrl-C or SIGTERM.
+
+// The macros expand to `::pop::...` paths; this lets the crate use them on itself.
+extern crate self as pop;
+
+mod call;
+pub mod conf;
+mod hub;
+mod log;
+mod registry;
+mod report;
+#[cfg(feature = "router")]
+pub mod router;
+mod run;
+
+pub use call::{Call, CallError};
+pub use conf::{ConfigError, Dyne, Flag, Kind, Opt, Subcommand};
+pub use hub::{Function, Hub, Sub};
+pub use pop_macros::plugin;
+pub use registry::{CrateInfo, CrateRegistrar, Param, Plugin, PluginCall, Registry};
+pub use report::report;
+pub use run::block_on;
+
+/// Logging for plugins: `pop::tracing::info!("…")` lands in the hub's log.
+pub use tracing;
+
+/// The error type of plugins, hooks and start-up: any error, with context.
+pub use anyhow::Error;
+
+/// `Result` with [`Error`] as the default error type, as plugins return it.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What a plugin file usually needs: `use pop::prelude::*;`.
+pub mod prelude {
+    pub use crate::{CallError, Hub, Result, plugin};
+    pub use anyhow::{Context as _, anyhow, bail};
+    pub use serde_json::{Value, json};
+    pub use std::sync::Arc;
+}
+
+/// Includes the code `pop-build` generated for this crate (`src/subs.rs`
+/// calls it): the typed `Config` of the crate's options, and `register`,
+/// which hands its subs, plugins, hooks and options to [`Hub::new`].
+#[macro_export]
+macro_rules! include_generated {
+    () => {
+        include!(concat!(env!("OUT_DIR"), "/pop_generated.rs"));
+    };
+}
+
+/// Support for generated code; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::call::{Args, BoxFuture, flatten, from_result, from_value, or_else};
+    pub use crate::conf::typed_option;
+    pub use crate::registry::{LoadHookOutput, RunHookFuture};
+    pub use serde_json::Value;
+}

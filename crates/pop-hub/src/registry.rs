@@ -1,0 +1,237 @@
+//! What crates hand to the hub: subs, plugins, hooks and option tables.
+//!
+//! Every pop crate's generated `register` function fills a [`Registry`]:
+//! first by calling the `register` of each pop crate it depends on, then with
+//! its own subs. The registry is explicit code, so no plugin can be lost by the
+//! linker, and its order is deterministic: dependencies before dependants,
+//! files sorted.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::call::{BoxFuture, CallError};
+use crate::conf::{Dyne, Flag, Opt, Subcommand};
+use crate::hub::Hub;
+
+/// One `#[plugin]` function, as the macro describes it.
+#[derive(Clone, Copy, Debug)]
+pub struct Plugin {
+    /// The function's name (the last part of its reference).
+    pub name: &'static str,
+    /// Its doc comment.
+    pub doc: &'static str,
+    /// Its named parameters, in order (the hub is not one of them).
+    pub params: &'static [Param],
+    /// The shim that binds kwargs and calls it.
+    pub call: PluginCall,
+}
+
+/// One named parameter of a plugin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Param {
+    /// The parameter's name: the kwarg that fills it.
+    pub name: &'static str,
+    /// Its Rust type, as written.
+    pub ty: &'static str,
+    /// The `#[default(..)]` expression, as written.
+    pub default: Option<&'static str>,
+    /// True for `Option<T>`: it may be left out.
+    pub optional: bool,
+}
+
+impl Param {
+    /// True when a call must pass this parameter.
+    pub fn is_required(&self) -> bool {
+        self.default.is_none() && !self.optional
+    }
+}
+
+/// How a plugin's shim is called.
+#[derive(Clone, Copy)]
+pub enum PluginCall {
+    /// A plain `fn`.
+    Sync(fn(&Hub, Value) -> Result<Value, CallError>),
+    /// An `async fn`.
+    Async(for<'a> fn(&'a Hub, Value) -> BoxFuture<'a>),
+}
+
+impl std::fmt::Debug for PluginCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PluginCall::Sync(_) => "Sync",
+            PluginCall::Async(_) => "Async",
+        })
+    }
+}
+
+/// What a crate declares in its `src/conf.rs`, plus its name and version.
+#[derive(Clone, Copy, Debug)]
+pub struct CrateInfo {
+    /// The crate's name; also its configuration namespace (`hub.opt()["poppy"]`).
+    pub name: &'static str,
+    /// The crate's version (`--version` prints the app's).
+    pub version: &'static str,
+    /// The prefix of its environment variables (`POPPY` for `POPPY_PORT`).
+    pub env_prefix: &'static str,
+    /// `CONFIG`: every option the crate reads.
+    pub config: &'static [Opt],
+    /// `CLI_CONFIG`: which options are also command-line flags.
+    pub cli_config: &'static [Flag],
+    /// `SUBCOMMANDS`: the app's sub-commands.
+    pub subcommands: &'static [Subcommand],
+    /// `DYNE`: the directories of each sub, relative to `src/`.
+    pub dyne: Dyne,
+}
+
+/// A load hook, pop's `__init__`: runs once when its sub is added.
+pub(crate) type LoadHook = Box<dyn Fn(&mut Hub) -> anyhow::Result<()> + Send + Sync>;
+
+/// A run hook: started by [`Hub::run`], runs until its work is done or shutdown.
+pub(crate) type RunHook = Box<dyn Fn(Arc<Hub>) -> RunHookFuture + Send + Sync>;
+
+/// The future of a run hook.
+pub type RunHookFuture = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
+
+/// What a load hook may return: nothing, or a `Result`.
+pub trait LoadHookOutput {
+    /// As a `Result`.
+    fn into_result(self) -> anyhow::Result<()>;
+}
+
+impl LoadHookOutput for () {
+    fn into_result(self) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+impl<E: Into<anyhow::Error>> LoadHookOutput for Result<(), E> {
+    fn into_result(self) -> anyhow::Result<()> {
+        self.map_err(Into::into)
+    }
+}
+
+pub(crate) struct SubDecl {
+    pub(crate) krate: usize,
+    pub(crate) path: Vec<&'static str>,
+    pub(crate) dir: &'static str,
+}
+
+pub(crate) struct ModuleDecl {
+    pub(crate) krate: usize,
+    pub(crate) path: Vec<&'static str>,
+    pub(crate) module: &'static str,
+    pub(crate) file: &'static str,
+    pub(crate) plugins: Vec<Plugin>,
+}
+
+pub(crate) struct HookDecl<H> {
+    pub(crate) krate: usize,
+    pub(crate) path: Vec<&'static str>,
+    pub(crate) hook: H,
+}
+
+/// Collects what every crate registers, for [`Hub::new`].
+#[derive(Default)]
+pub struct Registry {
+    pub(crate) crates: Vec<CrateInfo>,
+    pub(crate) subs: Vec<SubDecl>,
+    pub(crate) modules: Vec<ModuleDecl>,
+    pub(crate) load_hooks: Vec<HookDecl<LoadHook>>,
+    pub(crate) start_hooks: Vec<HookDecl<LoadHook>>,
+    pub(crate) run_hooks: Vec<HookDecl<RunHook>>,
+}
+
+impl Registry {
+    /// Starts registering a crate. Returns `None` when the crate is already
+    /// registered: a crate reached through several dependants registers once.
+    pub fn krate(&mut self, info: CrateInfo) -> Option<CrateRegistrar<'_>> {
+        if self.crates.iter().any(|known| known.name == info.name) {
+            return None;
+        }
+        self.crates.push(info);
+        let index = self.crates.len() - 1;
+        Some(CrateRegistrar {
+            registry: self,
+            index,
+        })
+    }
+}
+
+/// Registers one crate's subs, plugin modules and hooks.
+pub struct CrateRegistrar<'a> {
+    registry: &'a mut Registry,
+    index: usize,
+}
+
+impl CrateRegistrar<'_> {
+    /// Declares that `dir` (relative to the crate root) holds the sub at `path`
+    /// (`["rpc"]`, or `["rpc", "admin"]` for a nested sub).
+    pub fn sub(&mut self, path: &[&'static str], dir: &'static str) {
+        self.registry.subs.push(SubDecl {
+            krate: self.index,
+            path: path.to_vec(),
+            dir,
+        });
+    }
+
+    /// Registers the plugins of one module file of the sub at `path`.
+    pub fn module(
+        &mut self,
+        path: &[&'static str],
+        module: &'static str,
+        file: &'static str,
+        plugins: &[Plugin],
+    ) {
+        self.registry.modules.push(ModuleDecl {
+            krate: self.index,
+            path: path.to_vec(),
+            module,
+            file,
+            plugins: plugins.to_vec(),
+        });
+    }
+
+    /// Registers the load hook of the sub at `path` (`fn init(hub: &mut Hub)` in its `init.rs`).
+    pub fn load_hook<R: LoadHookOutput + 'static>(
+        &mut self,
+        path: &[&'static str],
+        hook: fn(&mut Hub) -> R,
+    ) {
+        self.registry.load_hooks.push(HookDecl {
+            krate: self.index,
+            path: path.to_vec(),
+            hook: Box::new(move |hub| hook(hub).into_result()),
+        });
+    }
+
+    /// Registers the start hook of the sub at `path` (`fn start(hub: &mut Hub)`
+    /// in its `init.rs`): it runs in [`Hub::start`], before the app announces
+    /// itself, to claim what the sub needs (a router binds its port).
+    pub fn start_hook<R: LoadHookOutput + 'static>(
+        &mut self,
+        path: &[&'static str],
+        hook: fn(&mut Hub) -> R,
+    ) {
+        self.registry.start_hooks.push(HookDecl {
+            krate: self.index,
+            path: path.to_vec(),
+            hook: Box::new(move |hub| hook(hub).into_result()),
+        });
+    }
+
+    /// Registers the run hook of the sub at `path` (`async fn run(hub: Arc<Hub>)` in its `init.rs`).
+    pub fn run_hook<F, R>(&mut self, path: &[&'static str], hook: fn(Arc<Hub>) -> F)
+    where
+        F: Future<Output = R> + Send + 'static,
+        R: LoadHookOutput + 'static,
+    {
+        self.registry.run_hooks.push(HookDecl {
+            krate: self.index,
+            path: path.to_vec(),
+            hook: Box::new(move |hub| Box::pin(async move { hook(hub).await.into_result() })),
+        });
+    }
+}

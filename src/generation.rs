@@ -1,0 +1,459 @@
+//! What pop-create generates for a project: the template context, built in
+//! one place from the recorded answers, and the files of a project, a sub
+//! and a plugin.
+//!
+//! The same functions serve `new`, `add-sub` and `add-plugin` (what to write
+//! now) and `update` (what this version generates for a recorded project,
+//! and what the version that made it generated: the base of the merge).
+
+use std::path::{Path, PathBuf};
+
+use include_dir::{Dir, include_dir};
+
+use crate::cli::{Ci, License, Pattern};
+use crate::conf_edit::{self, ConfFile};
+use crate::error::{Error, Result};
+use crate::record::Answers;
+use crate::templates::{self, File};
+
+/// The Rust version generated projects declare: the newest `rust-version` of
+/// any package in their lockfiles (a test keeps it so).
+pub const RUST_VERSION: &str = "1.85";
+
+static V0_1_0: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/history/0.1.0/templates");
+
+/// Whose templates: this version's, or an earlier version's, which `update`
+/// renders to know what that version generated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Templates {
+    /// This pop-create's.
+    Current,
+    /// pop-create 0.1.0's (projects with the runtime as path packages named `pop`).
+    V0_1_0,
+}
+
+impl Templates {
+    /// The templates a recorded version generated with, if this pop-create has them.
+    pub fn of_version(version: &str) -> Option<Templates> {
+        [Templates::Current, Templates::V0_1_0]
+            .into_iter()
+            .find(|templates| templates.version() == version)
+    }
+
+    /// The version these templates belong to.
+    pub fn version(self) -> &'static str {
+        match self {
+            Templates::Current => env!("CARGO_PKG_VERSION"),
+            Templates::V0_1_0 => "0.1.0",
+        }
+    }
+
+    fn render(self, set: &str, context: &tera::Context) -> Result<Vec<File>> {
+        match self {
+            Templates::Current => templates::render(set, context),
+            Templates::V0_1_0 => templates::render_from(&V0_1_0, set, context),
+        }
+    }
+
+    /// The `CONFIG` entries a router sub adds, with their `CLI_CONFIG` short flags.
+    pub fn router_options(self) -> [(&'static str, &'static str, char); 2] {
+        let addr = match self {
+            Templates::Current => {
+                r#"Opt::ip("addr", "127.0.0.1").help("The address to present the rpc server on")"#
+            }
+            Templates::V0_1_0 => {
+                r#"Opt::string("addr", "127.0.0.1").help("The address to present the rpc server on")"#
+            }
+        };
+        [
+            ("addr", addr, 'a'),
+            (
+                "port",
+                r#"Opt::u16("port", 8888).help("The port to bind to")"#,
+                'p',
+            ),
+        ]
+    }
+}
+
+/// The values templates see, built in one place.
+#[derive(Clone, Debug)]
+pub struct Context {
+    answers: Answers,
+    version: &'static str,
+    sub: Option<String>,
+    plugin: Option<String>,
+}
+
+impl Context {
+    /// The context of a project.
+    pub fn new(answers: &Answers, templates: Templates) -> Self {
+        Context {
+            answers: answers.clone(),
+            version: templates.version(),
+            sub: None,
+            plugin: None,
+        }
+    }
+
+    /// The context of one of its subs (`rpc`, or `rpc.admin`).
+    pub fn sub(&self, sub: &str) -> Self {
+        Context {
+            sub: Some(sub.to_owned()),
+            ..self.clone()
+        }
+    }
+
+    /// The context of a plugin of `sub`.
+    pub fn plugin(&self, sub: &str, plugin: &str) -> Self {
+        Context {
+            sub: Some(sub.to_owned()),
+            plugin: Some(plugin.to_owned()),
+            ..self.clone()
+        }
+    }
+
+    /// As Tera wants it.
+    pub fn tera(&self) -> tera::Context {
+        let answers = &self.answers;
+        let crate_name = pop_build::names::crate_name(&answers.name);
+        let mut context = tera::Context::new();
+        context.insert("name", &answers.name);
+        context.insert("env_prefix", &pop_build::names::env_prefix(&crate_name));
+        context.insert("crate_name", &crate_name);
+        context.insert("version", self.version);
+        context.insert("rust_version", RUST_VERSION);
+        context.insert("ci", answers.ci.name());
+        context.insert("license", answers.license.spdx());
+        context.insert("year", &answers.year);
+        let holder = answers
+            .author
+            .clone()
+            .unwrap_or_else(|| format!("the {} developers", answers.name));
+        context.insert("copyright_holder", &holder);
+        // pop-create 0.1.0's templates name the runtime's directory.
+        context.insert("runtime", templates::RUNTIME_DIR);
+        if let Some(sub) = &self.sub {
+            context.insert("sub", sub);
+            context.insert("top_sub", sub.split('.').next().unwrap_or(sub));
+        }
+        if let Some(plugin) = &self.plugin {
+            context.insert("plugin", plugin);
+        }
+        context
+    }
+
+    /// The context `Context::new` gives a project `poppy`, for unit tests.
+    #[cfg(test)]
+    pub fn for_tests() -> Self {
+        Context::new(&answers_for_tests("poppy"), Templates::Current)
+    }
+}
+
+/// Answers for a plain app, for unit tests.
+#[cfg(test)]
+pub fn answers_for_tests(name: &str) -> Answers {
+    Answers {
+        name: name.into(),
+        vertical: false,
+        member: false,
+        dynes: Vec::new(),
+        vcs: "none".into(),
+        license: License::MitOrApache,
+        ci: Ci::Github,
+        author: None,
+        year: 2026,
+    }
+}
+
+/// The subs a project starts with: the spine (for an app), then the dynes asked for.
+pub fn initial_subs(answers: &Answers) -> Vec<(String, Pattern)> {
+    let spine = pop_build::names::crate_name(&answers.name);
+    let mut subs = Vec::new();
+    if !answers.vertical {
+        subs.push((spine, Pattern::Spine));
+    }
+    for dyne in &answers.dynes {
+        subs.push((dyne.clone(), Pattern::Library));
+    }
+    subs
+}
+
+/// Every file pop-create generates and keeps up to date for a project with
+/// these answers and subs, as `templates` generate them: the files `update`
+/// merges. Plugins (the user's) and the files Cargo or the build own
+/// (`Cargo.toml`, `Cargo.lock`, `src/subs.rs`) are not among them.
+pub fn managed_files(
+    templates: Templates,
+    answers: &Answers,
+    subs: &[(String, Pattern)],
+    formatter: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<File>> {
+    let context = Context::new(answers, templates);
+    let mut files = templates.render("common", &context.tera())?;
+    let set = if answers.vertical { "vertical" } else { "app" };
+    files.extend(
+        templates
+            .render(set, &context.tera())?
+            .into_iter()
+            .filter(|file| file.path != Path::new("Cargo.toml")),
+    );
+    let initial = initial_subs(answers);
+    for (sub, pattern) in subs {
+        if *pattern == Pattern::Spine && !answers.vertical && *sub == context_spine(answers) {
+            continue;
+        }
+        files.extend(
+            templates.render(&format!("sub/{}", pattern.name()), &context.sub(sub).tera())?,
+        );
+    }
+    // src/conf.rs: the template, then each command's edit, replayed in order.
+    let conf = files
+        .iter_mut()
+        .find(|f| f.path == Path::new("src/conf.rs"))
+        .expect("every project template set has src/conf.rs");
+    let mut text = String::from_utf8(conf.contents.clone()).expect("templates are UTF-8");
+    let (from_new, added): (Vec<_>, Vec<_>) =
+        subs.iter().partition(|entry| initial.contains(entry));
+    let entries: Vec<String> = from_new
+        .iter()
+        .map(|(sub, _)| conf_edit::dyne_entry(sub))
+        .collect();
+    text = ConfFile::parse(&text)?.append("DYNE", &entries)?;
+    for (sub, pattern) in added {
+        text = add_sub_to_conf(templates, &text, sub, *pattern, formatter)?.0;
+    }
+    conf.contents = text.into_bytes();
+    // pop-create 0.1.0's runtime files are not rendered: its runtime is
+    // replaced whole, and an edited file of it is kept as it is.
+    if templates == Templates::Current {
+        files.extend(extras(answers, subs, &context)?);
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+fn context_spine(answers: &Answers) -> String {
+    pop_build::names::crate_name(&answers.name)
+}
+
+/// What this version adds beyond the templates of a project set: the
+/// vendored runtime, licences, CI, and a Dockerfile for a router app.
+fn extras(answers: &Answers, subs: &[(String, Pattern)], context: &Context) -> Result<Vec<File>> {
+    let mut files = Vec::new();
+    if !answers.member {
+        files.extend(templates::runtime());
+        files.extend(
+            templates::render("runtime", &context.tera())?
+                .into_iter()
+                .map(|mut file| {
+                    file.path = Path::new(templates::RUNTIME_DIR).join(&file.path);
+                    file
+                }),
+        );
+    }
+    files.extend(license_files(answers.license, context)?);
+    match answers.ci {
+        Ci::Github => files.extend(templates::render("ci/github", &context.tera())?),
+        Ci::Gitlab => files.extend(templates::render("ci/gitlab", &context.tera())?),
+        Ci::None => {}
+    }
+    let serves = subs.iter().any(|(_, pattern)| *pattern == Pattern::Router);
+    if serves && !answers.vertical {
+        files.extend(templates::render("docker", &context.tera())?);
+    }
+    Ok(files)
+}
+
+/// The licence texts for `license`.
+fn license_files(license: License, context: &Context) -> Result<Vec<File>> {
+    let mit = || templates::render_file("license/MIT.tera", &context.tera());
+    Ok(match license {
+        License::None => Vec::new(),
+        License::Mit => vec![File::text("LICENSE", mit()?)],
+        License::Apache => vec![File::text("LICENSE", templates::APACHE_LICENSE)],
+        License::MitOrApache => vec![
+            File::text("LICENSE-MIT", mit()?),
+            File::text("LICENSE-APACHE", templates::APACHE_LICENSE),
+        ],
+    })
+}
+
+/// The files `add-sub` writes for a sub, besides its edits of `src/conf.rs`
+/// and `Cargo.toml`.
+pub fn sub_files(answers: &Answers, sub: &str, pattern: Pattern) -> Result<Vec<File>> {
+    let context = Context::new(answers, Templates::Current);
+    templates::render(&format!("sub/{}", pattern.name()), &context.sub(sub).tera())
+}
+
+/// The Dockerfile and `.dockerignore` a router app gets.
+pub fn docker_files(answers: &Answers) -> Result<Vec<File>> {
+    let context = Context::new(answers, Templates::Current);
+    templates::render("docker", &context.tera())
+}
+
+/// The plugin file (with its test) `add-plugin` writes into `dir`.
+pub fn plugin_file(answers: &Answers, sub: &str, plugin: &str, dir: &Path) -> Result<File> {
+    let context = Context::new(answers, Templates::Current).plugin(sub, plugin);
+    let mut files = templates::render("plugin", &context.tera())?;
+    let mut file = files.pop().expect("the plugin set has one file");
+    file.path = dir.join(file.path.file_name().expect("a file"));
+    Ok(file)
+}
+
+/// `src/conf.rs` after adding a sub as `add-sub` does: its DYNE entry, and
+/// for a router the `addr` and `port` options and flags where missing.
+/// Returns the text and what changed, for the plan.
+pub fn add_sub_to_conf(
+    templates: Templates,
+    text: &str,
+    sub: &str,
+    pattern: Pattern,
+    formatter: &dyn Fn(&str) -> Option<String>,
+) -> Result<(String, Vec<String>)> {
+    let mut summary = Vec::new();
+    let mut edited = text.to_owned();
+    let conf = ConfFile::parse(&edited)?;
+    if conf.declaration().sub(sub).is_none() {
+        edited = conf.append("DYNE", &[conf_edit::dyne_entry(sub)])?;
+        summary.push(format!("add `{sub}` to DYNE"));
+    }
+    if pattern == Pattern::Router {
+        let options = templates.router_options();
+        let conf = ConfFile::parse(&edited)?;
+        let declared: Vec<String> = conf
+            .declaration()
+            .config
+            .iter()
+            .map(|o| o.name.clone())
+            .collect();
+        let missing: Vec<String> = options
+            .iter()
+            .filter(|(name, ..)| !declared.iter().any(|d| d == name))
+            .map(|(_, entry, _)| (*entry).to_owned())
+            .collect();
+        if !missing.is_empty() {
+            edited = conf.append("CONFIG", &missing)?;
+        }
+        let conf = ConfFile::parse(&edited)?;
+        let flags = conf.declaration().cli_config.clone();
+        let new_flags: Vec<String> = options
+            .iter()
+            .filter(|(name, ..)| !flags.iter().any(|f| f.name == *name))
+            .map(
+                |(name, _, short)| match flags.iter().any(|f| f.short == Some(*short)) {
+                    true => format!("Flag::new({name:?})"),
+                    false => format!("Flag::new({name:?}).short({short:?})"),
+                },
+            )
+            .collect();
+        if !new_flags.is_empty() {
+            edited = conf.append("CLI_CONFIG", &new_flags)?;
+        }
+        if !missing.is_empty() || !new_flags.is_empty() {
+            summary.push("add the addr and port options".into());
+        }
+    }
+    // rustfmt lays the edit out as the project's own settings want, when the
+    // file was rustfmt-clean before: then it only touches the edit.
+    if edited != text && formatter(text).as_deref() == Some(text) {
+        if let Some(formatted) = formatter(&edited) {
+            edited = formatted;
+        }
+    }
+    Ok((edited, summary))
+}
+
+/// `src/<sub>` for a sub path (`rpc.admin` → `src/rpc/admin`), given the
+/// directories DYNE maps the top sub to.
+pub fn sub_dir(dirs: &[String], top: &str, nested: &[String]) -> PathBuf {
+    let mut dir = PathBuf::from("src").join(dirs.first().map(String::as_str).unwrap_or(top));
+    for part in nested {
+        dir.push(part);
+    }
+    dir
+}
+
+/// An error for a sub DYNE does not have.
+pub fn no_such_sub(sub: &str, known: &[&str]) -> Error {
+    Error::usage(format!(
+        "the project has no sub `{sub}` (its subs: {})",
+        known.join(", ")
+    ))
+    .hint(format!("add it first with `pop-create add-sub {sub}`"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn subs(spine: &str) -> Vec<(String, Pattern)> {
+        vec![
+            (spine.to_owned(), Pattern::Spine),
+            ("a_long_sub_name_here".into(), Pattern::Router),
+            ("tools".into(), Pattern::Library),
+            ("ticker".into(), Pattern::Spine),
+        ]
+    }
+
+    /// Every Rust file pop-create generates is rustfmt-clean, for short and
+    /// long names, apps and vertical crates.
+    #[test]
+    fn generated_rust_is_rustfmt_clean() {
+        for name in ["poppy", "a-rather-long-project-name"] {
+            for vertical in [false, true] {
+                let mut answers = answers_for_tests(name);
+                answers.vertical = vertical;
+                let spine = pop_build::names::crate_name(name);
+                let files =
+                    managed_files(Templates::Current, &answers, &subs(&spine), &|_| None).unwrap();
+                let plugin = plugin_file(
+                    &answers,
+                    "a_long_sub_name_here",
+                    "a_long_plugin_name",
+                    Path::new("src/x"),
+                )
+                .unwrap();
+                for file in files.iter().chain([&plugin]) {
+                    if file.path.extension().is_some_and(|ext| ext == "rs") {
+                        let what =
+                            format!("{name} (vertical: {vertical}): {}", file.path.display());
+                        crate::test_support::assert_rustfmt_clean(&what, &file.contents);
+                    }
+                }
+            }
+        }
+    }
+
+    /// What pop-create 0.1.0 generated can be rendered again from the record
+    /// it wrote: the base of `update`'s merges. The fixture is a project
+    /// 0.1.0 made (`new poppy`, `add-sub rpc --pattern router`, `add-plugin rpc math`).
+    #[test]
+    fn the_files_0_1_0_generated_are_rendered_again_from_its_record() {
+        let fixture = Path::new("tests/fixtures/made-by-0.1.0/poppy");
+        let record = crate::record::Record::read(fixture).unwrap().unwrap();
+        let answers = record.answers().unwrap();
+        let subs: Vec<(String, Pattern)> = record
+            .subs()
+            .into_iter()
+            .map(|(sub, pattern)| (sub, Pattern::from_name(&pattern).unwrap()))
+            .collect();
+        let rustfmt = crate::conf_edit::rustfmt_in(fixture, "2024");
+        let files = managed_files(Templates::V0_1_0, &answers, &subs, &rustfmt).unwrap();
+        assert!(files.len() >= 9, "{files:?}");
+        for file in files {
+            let on_disk = std::fs::read(fixture.join(&file.path)).unwrap();
+            assert!(
+                file.contents == on_disk,
+                "{} differs from what 0.1.0 wrote:\n{}",
+                file.path.display(),
+                String::from_utf8_lossy(&file.contents)
+            );
+            assert!(
+                record.untouched(&file.path, &file.contents),
+                "{}",
+                file.path.display()
+            );
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! The `add-sub` operation: a sub's files, its DYNE entry, and for a router
+//! the options, the runtime feature, the lockfile entries and a Dockerfile.
+
+use std::path::Path;
+
+use pop_build::declaration::Declaration;
+
+use crate::changes::Changes;
+use crate::cli::Pattern;
+use crate::conf_edit;
+use crate::error::{Error, Result};
+use crate::generation::{self, Templates};
+use crate::lockfile::Lockfile;
+use crate::names::SubName;
+use crate::project::Project;
+use crate::record::Record;
+use crate::subs_file::Planned;
+
+/// What `add-sub` adds.
+pub struct AddSubOptions {
+    /// The project.
+    pub project: Project,
+    /// The sub's name.
+    pub name: SubName,
+    /// Its pattern.
+    pub pattern: Pattern,
+}
+
+/// What the operation found.
+pub enum AddSub {
+    /// The sub exists already: nothing to do; the note says so.
+    Exists(String),
+    /// The plan of the new sub.
+    Plan(Box<Changes>),
+}
+
+/// Plans the sub, or finds that it exists.
+pub fn plan(options: &AddSubOptions) -> Result<AddSub> {
+    let AddSubOptions {
+        project,
+        name,
+        pattern,
+    } = options;
+    let sub = name.as_str();
+    let record = Record::open(&project.root)?;
+    super::require_current(project, &record)?;
+    let answers = super::answers_of(project, &record)?;
+    let conf_before = project.read("src/conf.rs")?;
+    let declaration = conf_edit::ConfFile::parse(&conf_before)?
+        .declaration()
+        .clone();
+    let in_dyne = declaration.sub(sub).is_some();
+    if in_dyne && project.root.join("src").join(sub).is_dir() {
+        let recorded = record
+            .subs()
+            .into_iter()
+            .find(|(s, _)| s == sub)
+            .map(|(_, p)| p);
+        return Ok(AddSub::Exists(match recorded {
+            Some(recorded) if recorded != pattern.name() => format!(
+                "sub `{sub}` already exists as a {recorded} sub (src/{sub}); nothing to do: \
+                 pop-create does not change the pattern of an existing sub"
+            ),
+            _ => format!("sub `{sub}` already exists (src/{sub}); nothing to do"),
+        }));
+    }
+    if *pattern == Pattern::Router {
+        check_router_options(&declaration)?;
+    }
+
+    let mut manifest = project.manifest()?;
+    let formatter = conf_edit::rustfmt_in(&project.root, manifest.edition());
+    let mut changes = Changes::new(&project.root, record);
+    let mut planned = Planned::new(&project.root);
+    for file in generation::sub_files(&answers, sub, *pattern)? {
+        planned.write(&file.path, &file.contents);
+        changes.create(file);
+    }
+    let (conf, summary) =
+        generation::add_sub_to_conf(Templates::Current, &conf_before, sub, *pattern, &formatter)?;
+    if conf != conf_before {
+        planned.write(Path::new("src/conf.rs"), conf.as_bytes());
+        changes.edit(
+            "src/conf.rs",
+            conf_before.as_bytes(),
+            conf.into_bytes(),
+            summary.join(", "),
+        );
+    }
+    if *pattern == Pattern::Router && manifest.set_router(true)? {
+        changes.edit(
+            "Cargo.toml",
+            project.manifest_text.as_bytes(),
+            manifest.text().into_bytes(),
+            "turn on the runtime's router feature",
+        );
+        if let Some(before) = project.read_optional("Cargo.lock")? {
+            let text = String::from_utf8_lossy(&before).into_owned();
+            let mut lockfile = Lockfile::parse(&text)?;
+            lockfile.add_router(&project.name);
+            changes.edit_untracked(
+                "Cargo.lock",
+                &before,
+                lockfile.render().into_bytes(),
+                "the router's packages",
+            );
+        }
+        if project.is_app && !project.root.join("Dockerfile").exists() {
+            for file in generation::docker_files(&answers)? {
+                changes.create(file);
+            }
+        }
+    }
+    planned.plan_subs_rs(&mut changes)?;
+    changes.record().add_sub(sub, pattern.name());
+    Ok(AddSub::Plan(Box::new(changes)))
+}
+
+/// The router reads `addr` and `port` with the types its template expects;
+/// options of the same names declared otherwise would fail the build.
+fn check_router_options(declaration: &Declaration) -> Result<()> {
+    let wanted: [(&str, &[&str], &str); 2] = [
+        (
+            "addr",
+            &["ip", "string"],
+            "Opt::ip(\"addr\", \"127.0.0.1\")",
+        ),
+        ("port", &["u16"], "Opt::u16(\"port\", 8888)"),
+    ];
+    for (name, constructors, example) in wanted {
+        let Some(option) = declaration.config.iter().find(|o| o.name == name) else {
+            continue;
+        };
+        if !constructors.contains(&option.constructor.as_str()) {
+            return Err(Error::failure(format!(
+                "src/conf.rs declares the option `{name}` as `Opt::{}`, but a router reads `{name}` as {}",
+                option.constructor,
+                match name {
+                    "port" => "a port number (u16)",
+                    _ => "an IP address",
+                }
+            ))
+            .hint(format!("declare it as `{example}`, or rename your option, then add the router")));
+        }
+    }
+    Ok(())
+}

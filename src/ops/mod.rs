@@ -1,0 +1,63 @@
+//! Operations, as cargo has them: each turns a command's resolved options
+//! into a plan of changes ([`crate::changes::Changes`]); the commands
+//! (`crate::commands`) resolve arguments and prompts, and report.
+
+pub mod add_plugin;
+pub mod add_sub;
+pub mod new;
+pub mod remove;
+pub mod update;
+
+use crate::cli::{Ci, License};
+use crate::error::{Error, Result};
+use crate::project::Project;
+use crate::record::{Answers, Record};
+
+/// The answers a project was made with: its record's, or for a project made
+/// by hand, what its files say.
+pub fn answers_of(project: &Project, record: &Record) -> Result<Answers> {
+    if record.before.is_some() {
+        return record.answers();
+    }
+    Ok(Answers {
+        name: project.name.clone(),
+        vertical: !project.is_app,
+        member: false,
+        dynes: Vec::new(),
+        vcs: "none".into(),
+        license: License::None,
+        ci: Ci::None,
+        author: None,
+        year: 2026,
+    })
+}
+
+/// Commands that grow or shrink a project work on projects made by a
+/// compatible version; an older one is brought up to date first.
+pub fn require_current(project: &Project, record: &Record) -> Result<()> {
+    let version = record.version().unwrap_or(env!("CARGO_PKG_VERSION"));
+    let this =
+        pop_build::Version::parse(env!("CARGO_PKG_VERSION")).expect("our own version parses");
+    let made = pop_build::Version::parse(version);
+    if made.is_some_and(|made| pop_build::compatible(made, this)) {
+        return Ok(());
+    }
+    let newer = made.is_some_and(|made| made > this);
+    let (why, hint) = if newer {
+        (
+            "a newer pop-create",
+            format!("use pop-create {version} or later on this project"),
+        )
+    } else {
+        (
+            "an earlier pop-create",
+            "bring it to this version first with `pop-create update`".to_owned(),
+        )
+    };
+    Err(Error::usage(format!(
+        "`{}` was made by {why} ({version}); this is pop-create {}",
+        project.name,
+        env!("CARGO_PKG_VERSION")
+    ))
+    .hint(hint))
+}

@@ -1,0 +1,140 @@
+//! The `new` operation: the plan of a new app or vertical crate.
+
+use std::path::{Path, PathBuf};
+
+use crate::changes::Changes;
+use crate::error::{Error, Result};
+use crate::generation::{self, Templates};
+use crate::lockfile::Lockfile;
+use crate::manifest::Manifest;
+use crate::project::Project;
+use crate::record::{Answers, Record};
+use crate::subs_file::Planned;
+use crate::templates::{self, File};
+
+/// What `new` makes, resolved from the command line and the surroundings.
+pub struct NewOptions {
+    /// The answers the project is generated with (and recorded).
+    pub answers: Answers,
+    /// Where the project goes.
+    pub target: PathBuf,
+    /// The app whose workspace a vertical crate made inside it joins.
+    pub workspace: Option<Project>,
+}
+
+/// The plan: every file of the project, its record, and for a workspace
+/// member the edits of the app's manifest and lockfile.
+pub fn plan(options: &NewOptions) -> Result<Changes> {
+    let answers = &options.answers;
+    let subs = generation::initial_subs(answers);
+    let mut files = generation::managed_files(Templates::Current, answers, &subs, &|_| None)?;
+    files.push(manifest(answers)?);
+    let mut record = Record::new(answers);
+    for (sub, pattern) in &subs {
+        record.add_sub(sub, pattern.name());
+    }
+    let mut changes = match &options.workspace {
+        Some(app) => {
+            let member = options
+                .target
+                .strip_prefix(&app.root)
+                .expect("a member is inside its app")
+                .to_path_buf();
+            let mut changes = Changes::within(&app.root, member.clone(), record);
+            join_workspace(app, &member, &answers.name, &mut changes)?;
+            changes
+        }
+        None => {
+            let mut changes = Changes::new(&options.target, record);
+            let lockfile = Lockfile::for_new_project(&answers.name, false);
+            changes.create_untracked("Cargo.lock", lockfile.render());
+            changes
+        }
+    };
+    let mut planned = Planned::new(&options.target);
+    for file in &files {
+        planned.write(&file.path, &file.contents);
+    }
+    planned.plan_subs_rs(&mut changes)?;
+    for file in files {
+        changes.create(file);
+    }
+    Ok(changes)
+}
+
+/// `Cargo.toml`: the template, wired to the runtime.
+fn manifest(answers: &Answers) -> Result<File> {
+    let context = generation::Context::new(answers, Templates::Current);
+    let set = if answers.vertical { "vertical" } else { "app" };
+    let rendered = templates::render(set, &context.tera())?
+        .into_iter()
+        .find(|file| file.path == Path::new("Cargo.toml"))
+        .expect("every project template set has Cargo.toml");
+    let text = String::from_utf8(rendered.contents).expect("templates are UTF-8");
+    let mut manifest = Manifest::parse(Path::new("Cargo.toml"), &text)?;
+    manifest.wire_runtime(!answers.member)?;
+    manifest.set_license(answers.license.spdx())?;
+    Ok(File::text("Cargo.toml", manifest.text()))
+}
+
+/// A vertical crate made inside an app joins its workspace (which the app
+/// always has), and the app's lockfile gains its entry.
+fn join_workspace(app: &Project, member: &Path, name: &str, changes: &mut Changes) -> Result<()> {
+    let portable = crate::record::portable(member);
+    let mut manifest = app.manifest()?;
+    if manifest.add_workspace_member(&portable)? {
+        changes.edit_around(
+            "Cargo.toml",
+            &app.manifest_text,
+            manifest.text(),
+            format!("add `{portable}` to the workspace"),
+        );
+    }
+    if let Some(before) = app.read_optional("Cargo.lock")? {
+        let text = String::from_utf8_lossy(&before).into_owned();
+        if let Ok(mut lockfile) = Lockfile::parse(&text) {
+            lockfile.add_member(name);
+            let after = lockfile.render();
+            if after != text {
+                changes.edit_around("Cargo.lock", &text, after, format!("add `{name}`"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a target that is a link, a file, or a directory with something in
+/// it (as `cargo new` does), unless `--force` lets the project be written
+/// into a directory that has files.
+pub fn check_target(target: &Path, name: &str, force: bool) -> Result<()> {
+    let Ok(meta) = std::fs::symlink_metadata(target) else {
+        return Ok(());
+    };
+    if meta.file_type().is_symlink() {
+        return Err(Error::failure(format!(
+            "{} is a symbolic link, and pop-create does not write through links",
+            target.display()
+        ))
+        .hint("choose another name, or remove the link"));
+    }
+    if !meta.is_dir() {
+        return Err(Error::failure(format!(
+            "{} exists and is not a directory",
+            target.display()
+        ))
+        .hint("choose another name, or move the file away"));
+    }
+    let empty = std::fs::read_dir(target)
+        .map(|mut d| d.next().is_none())
+        .unwrap_or(false);
+    if !empty && !force {
+        return Err(Error::failure(format!(
+            "destination `{}` already exists and is not empty",
+            target.display()
+        ))
+        .hint(format!(
+            "choose another name, or pass --force to write `{name}` into it (files in the way are listed and overwritten)"
+        )));
+    }
+    Ok(())
+}
