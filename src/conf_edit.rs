@@ -59,13 +59,7 @@ impl ConfFile {
             return Ok(self.text.clone());
         }
         let (entries, open, close, keep_layout) = self.list(name);
-        let inside = &self.text[open + 1..close];
-        let mut rest = inside.to_owned();
-        for range in &entries {
-            rest = rest.replacen(&self.text[range.clone()], "", 1);
-        }
-        let has_comments = rest.contains("//") || rest.contains("/*");
-        let edited = if has_comments || keep_layout {
+        let edited = if keep_layout || self.has_comments(&entries, open, close) {
             self.insert_keeping_layout(&entries, open, close, items)
         } else {
             let line_start = self.text[..open].rfind('\n').map_or(0, |i| i + 1);
@@ -83,6 +77,16 @@ impl ConfFile {
             )
         };
         self.checked(edited, name)
+    }
+
+    /// Whether the list has comments between its entries (which only an
+    /// edit that moves nothing keeps where the user put them).
+    fn has_comments(&self, entries: &[Range<usize>], open: usize, close: usize) -> bool {
+        let mut rest = self.text[open + 1..close].to_owned();
+        for range in entries {
+            rest = rest.replacen(&self.text[range.clone()], "", 1);
+        }
+        rest.contains("//") || rest.contains("/*")
     }
 
     /// Inserts `items` after the list's last entry without moving a single
@@ -154,7 +158,25 @@ impl ConfFile {
     /// an entry on a line of its own goes with its line (and a comment at its
     /// end); one sharing a line goes with its comma. Nothing else moves.
     pub fn remove(&self, name: &str, indices: &[usize]) -> Result<String> {
-        let (entries, open, close, _) = self.list(name);
+        let (entries, open, close, keep_layout) = self.list(name);
+        if !keep_layout && !self.has_comments(&entries, open, close) {
+            // Laid out afresh, as rustfmt would lay out what is left.
+            let line_start = self.text[..open].rfind('\n').map_or(0, |i| i + 1);
+            let prefix_width = self.text[line_start..open].chars().count();
+            let kept: Vec<String> = entries
+                .iter()
+                .enumerate()
+                .filter(|(index, _)| !indices.contains(index))
+                .map(|(_, range)| one_line(&self.text[range.clone()]))
+                .collect();
+            let edited = format!(
+                "{}{}{}",
+                &self.text[..open],
+                layout(&kept, prefix_width),
+                &self.text[close + 1..]
+            );
+            return self.checked(edited, name);
+        }
         let text = &self.text;
         let mut out = String::with_capacity(text.len());
         let mut at = 0;

@@ -1406,3 +1406,153 @@ fn on_a_terminal_a_missing_name_is_asked_for() {
         "the second answer is used:\n{all}"
     );
 }
+
+// ---------------------------------------------------------------------------
+// update, remove-sub, remove-plugin: refusals
+
+#[test]
+fn update_refuses_outside_a_project_without_a_record_or_from_a_newer_version() {
+    let scratch = scratch("update-refusals");
+    let empty = scratch.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let refusal = plain_refusal(&unchanged(&scratch.path, &empty, &["update"]), 2);
+    assert!(
+        refusal.error.contains("not inside a pop project"),
+        "{refusal:?}"
+    );
+
+    let project = new_project(&scratch.path, "poppy", &[]);
+    let record = read(project.join(".pop-create.toml"));
+    std::fs::remove_file(project.join(".pop-create.toml")).unwrap();
+    for args in [&["update"][..], &["update", "--dry-run"]] {
+        let refusal = plain_refusal(&unchanged(&scratch.path, &project, args), 2);
+        assert!(
+            refusal.error.contains("has no .pop-create.toml"),
+            "{refusal:?}"
+        );
+        assert!(refusal.hint.is_some());
+    }
+    std::fs::write(
+        project.join(".pop-create.toml"),
+        record.replace(env!("CARGO_PKG_VERSION"), "99.0.0"),
+    )
+    .unwrap();
+    let refusal = plain_refusal(&unchanged(&scratch.path, &project, &["update"]), 2);
+    assert!(
+        refusal.error.contains("made by pop-create 99.0.0, newer"),
+        "{refusal:?}"
+    );
+    assert!(
+        refusal
+            .hint
+            .as_deref()
+            .is_some_and(|h| h.contains("nothing was written"))
+    );
+    // Other commands refuse such a project too, rather than mix versions.
+    let refusal = plain_refusal(&unchanged(&scratch.path, &project, &["add-sub", "rpc"]), 2);
+    assert!(refusal.error.contains("newer pop-create"), "{refusal:?}");
+}
+
+#[test]
+fn a_fresh_project_is_up_to_date() {
+    let scratch = scratch("fresh-update");
+    let project = new_project(&scratch.path, "poppy", &["--dyne", "rpc"]);
+    succeeded(pop_create(
+        &project,
+        &["add-sub", "web", "--pattern", "router"],
+    ));
+    succeeded(pop_create(&project, &["add-plugin", "web", "math"]));
+    let output = succeeded(unchanged(&project, &project, &["update"]));
+    assert!(
+        text(&output.stderr).contains("is up to date"),
+        "{}",
+        shown(&output)
+    );
+}
+
+#[test]
+fn remove_sub_and_remove_plugin_refuse_what_they_cannot_undo() {
+    let scratch = scratch("remove-refusals");
+    let project = new_project(&scratch.path, "poppy", &["--dyne", "rpc"]);
+    let cases: &[(&[&str], &str)] = &[
+        (&["remove-sub", "web"], "no sub `web`"),
+        (&["remove-sub", "poppy"], "the spine sub"),
+        (&["remove-sub", "Bad"], "snake_case"),
+        (&["remove-plugin", "rpc", "math"], "no plugin `rpc.math`"),
+        (&["remove-plugin", "web", "math"], "no sub `web`"),
+    ];
+    for (args, why) in cases {
+        let refusal = plain_refusal(&unchanged(&scratch.path, &project, args), 2);
+        assert!(refusal.error.contains(why), "{args:?}: {refusal:?}");
+        assert!(refusal.hint.is_some(), "{args:?}");
+    }
+    // A sub a member crate of the app extends.
+    succeeded(pop_create(
+        &project,
+        &["new", "ext", "--vertical", "--dyne", "rpc"],
+    ));
+    let refusal = plain_refusal(
+        &unchanged(&scratch.path, &project, &["remove-sub", "rpc"]),
+        2,
+    );
+    assert!(
+        refusal.error.contains("extended by crate `ext`"),
+        "{refusal:?}"
+    );
+}
+
+#[test]
+fn removing_over_an_edited_or_added_file_lists_it_and_changes_nothing_without_force() {
+    let scratch = scratch("remove-edited");
+    let project = new_project(&scratch.path, "poppy", &[]);
+    succeeded(pop_create(&project, &["add-sub", "rpc"]));
+    succeeded(pop_create(&project, &["add-plugin", "rpc", "math"]));
+    let init = project.join("src/rpc/init.rs");
+    std::fs::write(&init, format!("{}\n// mine\n", read(&init))).unwrap();
+    std::fs::write(project.join("src/rpc/notes.rs"), "// my own plugin\n").unwrap();
+    let sub = refusal(
+        &unchanged(&scratch.path, &project, &["remove-sub", "rpc"]),
+        1,
+    );
+    assert_eq!(
+        sub.list,
+        [
+            "src/rpc/init.rs (edited)",
+            "src/rpc/notes.rs (not made by pop-create)"
+        ],
+        "{sub:?}"
+    );
+    assert!(sub.hint.as_deref().is_some_and(|h| h.contains("--force")));
+    let math = project.join("src/rpc/math.rs");
+    std::fs::write(&math, format!("{}\n// mine too\n", read(&math))).unwrap();
+    let plugin = refusal(
+        &unchanged(&scratch.path, &project, &["remove-plugin", "rpc", "math"]),
+        1,
+    );
+    assert_eq!(plugin.list, ["src/rpc/math.rs (edited)"]);
+
+    succeeded(pop_create(&project, &["remove-sub", "rpc", "--force"]));
+    assert!(!project.join("src/rpc").exists());
+    assert!(!read(project.join("src/conf.rs")).contains("\"rpc\""));
+    assert!(!read(project.join("src/subs.rs")).contains("rpc"));
+    assert_record_hashes_match(&project);
+    assert!(!read(project.join(".pop-create.toml")).contains("rpc"));
+}
+
+#[test]
+fn dyne_takes_one_value_per_flag() {
+    let scratch = scratch("dyne-flag");
+    succeeded(pop_create(
+        &scratch.path,
+        &["new", "-d", "rpc", "poppy", "--vcs", "none", "-d", "web"],
+    ));
+    let project = scratch.join("poppy");
+    assert!(project.join("src/rpc/init.rs").is_file() && project.join("src/web/init.rs").is_file());
+    let dynes: Vec<String> = record(&project)["answers"]["dynes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(dynes, ["rpc", "web"]);
+}

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::changes::Changes;
 use crate::cli::Pattern;
-use crate::conf_edit::ConfFile;
+use crate::conf_edit::{self, ConfFile};
 use crate::error::{Error, Result};
 use crate::generation;
 use crate::lockfile::Lockfile;
@@ -148,7 +148,11 @@ pub fn remove_sub(project: &Project, name: &SubName, force: bool) -> Result<Chan
         .iter()
         .position(|e| e.sub == sub)
         .expect("found above");
-    let conf_after = conf.remove("DYNE", &[index])?;
+    let mut conf_after = conf.remove("DYNE", &[index])?;
+    let formatter = conf_edit::rustfmt_in(&project.root, project.manifest()?.edition());
+    if formatter(&conf_before).as_deref() == Some(conf_before.as_str()) {
+        conf_after = formatter(&conf_after).unwrap_or(conf_after);
+    }
     planned.write(Path::new("src/conf.rs"), conf_after.as_bytes());
     changes.edit(
         "src/conf.rs",

@@ -86,6 +86,25 @@ pub fn cargo(project: &Path, args: &[&str]) -> Output {
     ok(command(cargo, project, args).output().expect("cargo runs"))
 }
 
+/// `cargo <args>` in a generated project, whatever its outcome.
+pub fn cargo_output(project: &Path, args: &[&str]) -> Output {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    command(cargo, project, args).output().expect("cargo runs")
+}
+
+/// A copy of `from` (a fixture) at `to`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
 /// What every generated project must pass after `new` and after each `add-*`.
 pub fn passes_its_checks(project: &Path) {
     cargo(project, &["test", "--quiet"]);
