@@ -167,11 +167,14 @@ impl Args {
 
     /// Takes one argument by name; `None` when the caller did not pass it.
     ///
-    /// A number sent as a string (`{"num": "11"}`, as pop's tutorial does) is
-    /// accepted wherever a number is expected.
+    /// An explicit `null` counts as not passed: a parameter with a default
+    /// gets its default, an `Option` gets `None`, and a required one is
+    /// missing. A number sent as a string (`{"num": "11"}`, as pop's tutorial
+    /// does) is accepted wherever a number is expected.
     pub fn take<T: DeserializeOwned>(&mut self, name: &str) -> Result<Option<T>, CallError> {
-        let Some(value) = self.map.as_mut().and_then(|map| map.remove(name)) else {
-            return Ok(None);
+        let value = match self.map.as_mut().and_then(|map| map.remove(name)) {
+            None | Some(Value::Null) => return Ok(None),
+            Some(value) => value,
         };
         match T::deserialize(Lenient(&value)) {
             Ok(parsed) => Ok(Some(parsed)),
@@ -386,6 +389,20 @@ impl<'a> Call<'a> {
         Call {
             state,
             reference: function.reference(),
+        }
+    }
+
+    /// The outcome of a call that finishes without waiting (a plain `fn`
+    /// plugin, or a call that failed before it started), on this thread.
+    #[cfg(feature = "router")]
+    pub(crate) fn finish_now(self) -> Result<Value, CallError> {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        match std::pin::pin!(self).poll(&mut cx) {
+            Poll::Ready(result) => result,
+            Poll::Pending => Err(CallError::Failed {
+                reference: String::new(),
+                error: anyhow::anyhow!("an async plugin was called as a blocking one"),
+            }),
         }
     }
 

@@ -738,16 +738,27 @@ fn describe(option: &Opt, var: &str) -> String {
     )
 }
 
+/// The largest config file read: anything bigger is not a config file
+/// (`--config /dev/zero` must not read forever).
+const MAX_CONFIG_FILE: u64 = 1024 * 1024;
+
 fn read_file(path: &Path) -> Result<toml::Table, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|err| ConfigError::File {
+    use std::io::Read as _;
+    let fail = |message: String| ConfigError::File {
         path: path.to_path_buf(),
-        message: format!("cannot be read: {err}"),
-    })?;
+        message,
+    };
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_CONFIG_FILE + 1).read_to_string(&mut text))
+        .map_err(|err| fail(format!("cannot be read: {err}")))?;
+    if text.len() as u64 > MAX_CONFIG_FILE {
+        return Err(fail(format!(
+            "is larger than {MAX_CONFIG_FILE} bytes, too large for a config file"
+        )));
+    }
     text.parse::<toml::Table>()
-        .map_err(|err| ConfigError::File {
-            path: path.to_path_buf(),
-            message: format!("is not valid TOML: {}", err.to_string().trim_end()),
-        })
+        .map_err(|err| fail(format!("is not valid TOML: {}", err.to_string().trim_end())))
 }
 
 /// One namespace's values from the file, checked against its options' types.

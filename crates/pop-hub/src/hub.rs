@@ -41,6 +41,12 @@ impl Function {
         self.plugin.call
     }
 
+    /// True for a plain `fn` plugin: it may block its thread, so a router runs
+    /// it on the runtime's blocking pool rather than on an async worker.
+    pub fn is_blocking(&self) -> bool {
+        matches!(self.plugin.call, PluginCall::Sync(_))
+    }
+
     /// Its named parameters.
     pub fn params(&self) -> &[Param] {
         self.plugin.params
@@ -151,13 +157,28 @@ impl Sub {
     /// Calls a function by reference relative to this sub, as a router does.
     /// Only plugin functions of this sub and its nested subs are reachable.
     pub fn call<'a>(&'a self, hub: &'a Hub, relative: &str, kwargs: Value) -> Call<'a> {
+        match self.resolve(relative) {
+            Ok(function) => function.call(hub, kwargs),
+            Err(err) => Call::failed(err),
+        }
+    }
+
+    /// Every function callable through this sub, by reference relative to it
+    /// (a router's table, taken once when it starts).
+    #[cfg(feature = "router")]
+    pub(crate) fn callable(&self) -> FxHashMap<Box<str>, Arc<Function>> {
+        self.functions.clone()
+    }
+
+    /// The function a call of `relative` reaches, or why none does.
+    pub(crate) fn resolve(&self, relative: &str) -> Result<&Arc<Function>, CallError> {
         match self.functions.get(relative) {
-            Some(function) if self.added => function.call(hub, kwargs),
-            Some(_) => Call::failed(CallError::UnknownRef {
+            Some(function) if self.added => Ok(function),
+            Some(_) => Err(CallError::UnknownRef {
                 reference: relative.to_owned(),
                 reason: format!("sub `{}` has not been added to the hub", self.path),
             }),
-            None => Call::failed(CallError::UnknownRef {
+            None => Err(CallError::UnknownRef {
                 reference: relative.to_owned(),
                 reason: format!(
                     "no plugin function with this reference in sub `{}`",

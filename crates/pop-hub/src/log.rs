@@ -4,17 +4,21 @@
 //! Plugins log with `tracing`'s macros (`pop::tracing::info!`). Lines read
 //! `2026-11-26T23:21:50.603534Z  INFO message key=value`. Spans are not
 //! kept: a hub's log is one line per event, and a full-featured subscriber
-//! would cost every generated project its compile time.
+//! would cost every generated project its compile time. Control characters
+//! in messages and values are escaped (`\n`, `\u{1b}`), so text a client
+//! sent cannot forge a line or drive a terminal.
 //!
 //! A router logs every request, so lines are not written one `write` at a
 //! time: they collect in memory, and a writer thread writes them out every
-//! few milliseconds (or at once, when it was idle). [`flush`] writes what
-//! is left; the hub calls it when it stops and when start-up fails.
+//! few milliseconds (or at once, when it was idle). What collects is
+//! bounded: when the sink cannot keep up (a pipe nobody reads), lines are
+//! dropped and counted rather than held, and nothing else ever waits for
+//! the sink. [`flush`] asks the writer to write what is left and waits for
+//! it a little; the hub calls it when it stops and when start-up fails.
 
 use std::fmt::{self, Write as _};
 use std::io::Write as _;
-use std::sync::{Mutex, OnceLock};
-use std::thread::Thread;
+use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tracing::field::{Field, Visit};
@@ -24,17 +28,46 @@ use tracing::{Event, Level, Metadata, Subscriber, span};
 /// How long a line may wait before the writer thread writes it.
 const BATCH: Duration = Duration::from_millis(5);
 
+/// The most log text held for the writer; beyond it, lines are dropped.
+const MAX_PENDING: usize = 1024 * 1024;
+
+/// How long [`flush`] waits for the writer before giving up on a stuck sink.
+const FLUSH_WAIT: Duration = Duration::from_secs(1);
+
 /// Where the lines go.
 enum Sink {
     Stderr,
     File(std::fs::File),
 }
 
-/// Lines not written yet, and where they go.
+impl Sink {
+    fn write(&mut self, bytes: &[u8]) {
+        let _ = match self {
+            Sink::Stderr => std::io::stderr().lock().write_all(bytes),
+            Sink::File(file) => file.write_all(bytes),
+        };
+    }
+}
+
+/// What the writer has to do.
+#[derive(Default)]
+struct Queue {
+    /// Lines not written yet.
+    pending: Vec<u8>,
+    /// Lines dropped since the last write, because `pending` was full.
+    dropped: u64,
+    /// Flushes asked for, and flushes done.
+    flushes_asked: u64,
+    flushes_done: u64,
+}
+
+/// The queue, and the writer thread's signals.
 struct Output {
-    pending: Mutex<Vec<u8>>,
-    sink: Mutex<Sink>,
-    writer: OnceLock<Thread>,
+    queue: Mutex<Queue>,
+    /// Wakes the writer: a line came to an idle queue, or a flush was asked.
+    work: Condvar,
+    /// Tells flushers the writer caught up.
+    written: Condvar,
 }
 
 static OUTPUT: OnceLock<Output> = OnceLock::new();
@@ -45,78 +78,124 @@ struct Logger {
     output: &'static Output,
 }
 
-/// Starts logging at `level` to `file`, or stderr. A second hub in the same
-/// process (tests) keeps the first logger.
+/// Starts logging at `level` to `file`, or stderr, and sends panic messages
+/// to the log too. A second hub in the same process (tests) keeps the first
+/// logger.
 pub(crate) fn start(level: &str, file: Option<&str>) -> anyhow::Result<()> {
     let max: Level = level.parse().unwrap_or(Level::INFO);
-    let sink = match file {
+    let mut sink = match file {
         Some(path) => {
             let file = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(path)
                 .map_err(|err| anyhow::anyhow!("cannot open the log file {path}: {err}"))?;
-            Sink::File(file)
+            Some(Sink::File(file))
         }
-        None => Sink::Stderr,
+        None => Some(Sink::Stderr),
     };
     let mut fresh = false;
     let output = OUTPUT.get_or_init(|| {
         fresh = true;
         Output {
-            pending: Mutex::new(Vec::new()),
-            sink: Mutex::new(sink),
-            writer: OnceLock::new(),
+            queue: Mutex::new(Queue::default()),
+            work: Condvar::new(),
+            written: Condvar::new(),
         }
     });
     if !fresh {
         return Ok(());
     }
-    let writer = std::thread::Builder::new()
+    let sink = sink.take().expect("set above");
+    std::thread::Builder::new()
         .name("pop-log".into())
-        .spawn(|| write_forever(OUTPUT.get().expect("set before the thread starts")))
+        .spawn(move || write_forever(output, sink))
         .map_err(|err| anyhow::anyhow!("cannot start the log writer: {err}"))?;
-    let _ = output.writer.set(writer.thread().clone());
     let _ = tracing::subscriber::set_global_default(Logger { max, output });
+    std::panic::set_hook(Box::new(log_panic));
     Ok(())
 }
 
-/// Writes every line logged so far. Cheap when there are none.
-pub(crate) fn flush() {
-    if let Some(output) = OUTPUT.get() {
-        output.write_pending();
-    }
+/// A panic, as one log line: where it happened (relative to its crate, not
+/// this machine's paths) and its message.
+fn log_panic(info: &std::panic::PanicHookInfo<'_>) {
+    let message = info
+        .payload()
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| info.payload().downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned());
+    let location = info.location().map(|at| {
+        let file = at.file();
+        // `/…/poppy/runtime/pop-hub/src/call.rs` → `pop-hub/src/call.rs`.
+        let short = match file.rfind("/src/") {
+            Some(src) if file.starts_with('/') => {
+                let crate_dir = file[..src].rfind('/').map_or(0, |i| i + 1);
+                &file[crate_dir..]
+            }
+            _ => file,
+        };
+        format!("{short}:{}", at.line())
+    });
+    let thread = std::thread::current();
+    let thread = thread.name().unwrap_or("unnamed");
+    tracing::error!(
+        "thread '{thread}' panicked at {}: {message}",
+        location.as_deref().unwrap_or("an unknown place")
+    );
 }
 
-impl Output {
-    fn write_pending(&self) {
-        let lines = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
-        if lines.is_empty() {
-            return;
-        }
-        let mut sink = self.sink.lock().unwrap_or_else(|e| e.into_inner());
-        let _ = match &mut *sink {
-            Sink::Stderr => std::io::stderr().lock().write_all(&lines),
-            Sink::File(file) => file.write_all(&lines),
-        };
+/// Asks the writer to write every line logged so far, and waits for it a
+/// little: a sink nobody reads must not keep the process from ending.
+pub(crate) fn flush() {
+    let Some(output) = OUTPUT.get() else {
+        return;
+    };
+    let mut queue = output.queue.lock().unwrap_or_else(|e| e.into_inner());
+    if queue.pending.is_empty() && queue.dropped == 0 {
+        return;
     }
+    queue.flushes_asked += 1;
+    let asked = queue.flushes_asked;
+    output.work.notify_one();
+    let _ = output
+        .written
+        .wait_timeout_while(queue, FLUSH_WAIT, |queue| queue.flushes_done < asked);
 }
 
 /// The writer thread: sleeps while there is nothing to write, otherwise
-/// writes what collected in the last few milliseconds.
-fn write_forever(output: &'static Output) {
+/// writes what collected in the last few milliseconds (at once for a flush).
+fn write_forever(output: &'static Output, mut sink: Sink) {
     loop {
-        let idle = output
-            .pending
-            .lock()
-            .map(|lines| lines.is_empty())
-            .unwrap_or(false);
-        if idle {
-            std::thread::park();
-        } else {
-            std::thread::sleep(BATCH);
-            output.write_pending();
+        let mut queue = output.queue.lock().unwrap_or_else(|e| e.into_inner());
+        while queue.pending.is_empty()
+            && queue.dropped == 0
+            && queue.flushes_asked == queue.flushes_done
+        {
+            queue = output.work.wait(queue).unwrap_or_else(|e| e.into_inner());
         }
+        if queue.flushes_asked == queue.flushes_done {
+            drop(queue);
+            std::thread::sleep(BATCH);
+            queue = output.queue.lock().unwrap_or_else(|e| e.into_inner());
+        }
+        let lines = std::mem::take(&mut queue.pending);
+        let dropped = std::mem::take(&mut queue.dropped);
+        let asked = queue.flushes_asked;
+        drop(queue);
+        if dropped > 0 {
+            let mut notice = String::new();
+            timestamp(&mut notice, SystemTime::now());
+            let _ = writeln!(
+                notice,
+                "  WARN {dropped} log line(s) were dropped: the log could not be written as fast as it grew"
+            );
+            sink.write(notice.as_bytes());
+        }
+        sink.write(&lines);
+        let mut queue = output.queue.lock().unwrap_or_else(|e| e.into_inner());
+        queue.flushes_done = queue.flushes_done.max(asked);
+        output.written.notify_all();
     }
 }
 
@@ -143,20 +222,16 @@ impl Subscriber for Logger {
         let _ = write!(line, " {:>5} ", event.metadata().level());
         event.record(&mut Fields { line: &mut line });
         line.push('\n');
-        let was_idle = {
-            let mut pending = self
-                .output
-                .pending
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            let was_idle = pending.is_empty();
-            pending.extend_from_slice(line.as_bytes());
-            was_idle
-        };
+        let mut queue = self.output.queue.lock().unwrap_or_else(|e| e.into_inner());
+        if queue.pending.len() + line.len() > MAX_PENDING {
+            queue.dropped += 1;
+            return;
+        }
+        let was_idle = queue.pending.is_empty();
+        queue.pending.extend_from_slice(line.as_bytes());
+        drop(queue);
         if was_idle {
-            if let Some(writer) = self.output.writer.get() {
-                writer.unpark();
-            }
+            self.output.work.notify_one();
         }
     }
 
@@ -165,26 +240,40 @@ impl Subscriber for Logger {
     fn exit(&self, _span: &span::Id) {}
 }
 
-/// Writes the message, then the other fields as `key=value`.
+/// Writes the message, then the other fields as `key=value`, each escaped.
 struct Fields<'a> {
     line: &'a mut String,
 }
 
 impl Visit for Fields<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        match field.name() {
-            "message" => self.line.push_str(value),
-            name => {
-                let _ = write!(self.line, " {name}={value}");
-            }
+        if field.name() != "message" {
+            let _ = write!(self.line, " {}=", field.name());
         }
+        escape_into(self.line, value);
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        let _ = match field.name() {
-            "message" => write!(self.line, "{value:?}"),
-            name => write!(self.line, " {name}={value:?}"),
-        };
+        if field.name() != "message" {
+            let _ = write!(self.line, " {}=", field.name());
+        }
+        escape_into(self.line, &format!("{value:?}"));
+    }
+}
+
+/// Appends `text` with its control characters escaped: one event stays one
+/// line, and a terminal shows escape sequences instead of obeying them.
+fn escape_into(line: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '\n' => line.push_str("\\n"),
+            '\r' => line.push_str("\\r"),
+            '\t' => line.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(line, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => line.push(c),
+        }
     }
 }
 
@@ -227,6 +316,14 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        let mut line = String::new();
+        escape_into(&mut line, "math.fib\n2026-01-01 INFO forged\u{1b}[2J\ttab");
+        assert_eq!(line, "math.fib\\n2026-01-01 INFO forged\\u{1b}[2J\\ttab");
+        assert!(!line.contains('\n') && !line.contains('\u{1b}'));
+    }
 
     #[test]
     fn timestamps_are_rfc3339_utc() {

@@ -3,6 +3,7 @@
 use std::ffi::OsString;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use tokio::task::JoinSet;
@@ -48,10 +49,16 @@ impl Hub {
         Ok(())
     }
 
-    /// Runs the hub: starts the `run` hook of every added sub (a router
-    /// serves here) on a multi-threaded runtime, and returns when all have
-    /// finished. Ctrl-C or SIGTERM asks them to stop; a hook's error stops the
-    /// others and is returned. With no run hooks it returns at once.
+    /// Runs the hub: starts the added subs if the app did not (see
+    /// [`Hub::start`]), then their `run` hooks (a router serves here) on a
+    /// multi-threaded runtime, and returns when all have finished. With no
+    /// run hooks it returns at once.
+    ///
+    /// Ctrl-C or SIGTERM asks the hooks to stop; whatever they are doing,
+    /// the process ends within [`GRACE`] of it (exit 0), and at once on a
+    /// second signal (exit 130). Signals are watched on a thread of their
+    /// own, so hooks or plugins that block every worker cannot delay them.
+    /// A hook's error stops the others and is returned.
     pub fn run(self) -> crate::Result<()> {
         let mut hub = self;
         hub.start()?;
@@ -61,16 +68,27 @@ impl Hub {
         }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
+            .max_blocking_threads(MAX_BLOCKING_THREADS)
             .build()
             .context("cannot start the async runtime")?;
-        let result = runtime.block_on(run_hooks(Arc::new(hub), hooks));
+        let hub = Arc::new(hub);
+        signals::watch(hub.clone())?;
+        let result = runtime.block_on(run_hooks(hub, hooks));
+        // A blocking call still running must not keep a stopped app alive.
+        runtime.shutdown_timeout(Duration::from_millis(500));
         crate::log::flush();
         result
     }
 }
 
+/// How long the hub waits, once asked to stop, before it ends the process
+/// whatever its run hooks are doing: a router's own grace, and a margin.
+pub const GRACE: Duration = Duration::from_secs(12);
+
+/// Plain `fn` plugins that a router runs at once, at most; more wait their turn.
+const MAX_BLOCKING_THREADS: usize = 64;
+
 async fn run_hooks(hub: Arc<Hub>, hooks: Vec<crate::registry::RunHook>) -> crate::Result<()> {
-    let signals = tokio::spawn(stop_on_signal(hub.clone()));
     let mut tasks = JoinSet::new();
     for hook in &hooks {
         tasks.spawn(hook(hub.clone()));
@@ -87,49 +105,107 @@ async fn run_hooks(hub: Arc<Hub>, hooks: Vec<crate::registry::RunHook>) -> crate
             first_error.get_or_insert(err);
         }
     }
-    signals.abort();
     first_error.map_or(Ok(()), Err)
 }
 
-/// Asks the hub to shut down on the first Ctrl-C or SIGTERM, and exits at
-/// once (status 130) on a second one, for a run hook that does not stop.
-async fn stop_on_signal(hub: Arc<Hub>) {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut interrupt), Ok(mut terminate)) = (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) else {
+mod signals {
+    //! Ctrl-C and SIGTERM, on a thread of the hub's own.
+
+    use std::future::{Future, poll_fn};
+    use std::pin::pin;
+    use std::sync::Arc;
+    use std::task::Poll;
+
+    use super::GRACE;
+    use crate::hub::Hub;
+
+    /// Watches for the first signal (ask the hub to stop, and end the
+    /// process if it has not stopped within the grace period) and the
+    /// second (end it at once).
+    pub(super) fn watch(hub: Arc<Hub>) -> crate::Result<()> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        std::thread::Builder::new()
+            .name("pop-signals".into())
+            .spawn(move || runtime.block_on(stop_on_signals(hub)))?;
+        Ok(())
+    }
+
+    async fn stop_on_signals(hub: Arc<Hub>) {
+        let Some(mut signal) = Signals::new() else {
             return;
         };
-        // Whichever comes first.
-        async fn either(a: &mut tokio::signal::unix::Signal, b: &mut tokio::signal::unix::Signal) {
-            std::future::poll_fn(|cx| match a.poll_recv(cx) {
-                std::task::Poll::Ready(_) => std::task::Poll::Ready(()),
-                std::task::Poll::Pending => b.poll_recv(cx).map(|_| ()),
+        signal.next().await;
+        tracing::info!("shutting down (a second Ctrl-C stops at once)");
+        hub.request_shutdown();
+        let second = signal.next();
+        let code = match first(second, tokio::time::sleep(GRACE)).await {
+            Which::First => {
+                tracing::warn!("stopping now, without waiting for the run hooks");
+                130
+            }
+            Which::Second => {
+                tracing::warn!("the run hooks did not stop within {GRACE:?}; stopping now");
+                0
+            }
+        };
+        crate::log::flush();
+        std::process::exit(code);
+    }
+
+    /// Which of two futures finished first.
+    enum Which {
+        First,
+        Second,
+    }
+
+    /// Waits for whichever of `a` and `b` finishes first (tokio's `select!`
+    /// would cost every project the macros crate).
+    async fn first<A: Future, B: Future>(a: A, b: B) -> Which {
+        let (mut a, mut b) = (pin!(a), pin!(b));
+        poll_fn(|cx| {
+            if a.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Which::First);
+            }
+            b.as_mut().poll(cx).map(|_| Which::Second)
+        })
+        .await
+    }
+
+    /// Ctrl-C or SIGTERM, whichever comes.
+    struct Signals {
+        #[cfg(unix)]
+        interrupt: tokio::signal::unix::Signal,
+        #[cfg(unix)]
+        terminate: tokio::signal::unix::Signal,
+    }
+
+    impl Signals {
+        #[cfg(unix)]
+        fn new() -> Option<Signals> {
+            use tokio::signal::unix::{SignalKind, signal};
+            Some(Signals {
+                interrupt: signal(SignalKind::interrupt()).ok()?,
+                terminate: signal(SignalKind::terminate()).ok()?,
             })
-            .await;
         }
-        either(&mut interrupt, &mut terminate).await;
-        tracing::info!("shutting down (a second Ctrl-C stops at once)");
-        hub.request_shutdown();
-        either(&mut interrupt, &mut terminate).await;
+
+        #[cfg(not(unix))]
+        fn new() -> Option<Signals> {
+            Some(Signals {})
+        }
+
+        #[cfg(unix)]
+        async fn next(&mut self) {
+            first(self.interrupt.recv(), self.terminate.recv()).await;
+        }
+
+        #[cfg(not(unix))]
+        async fn next(&mut self) {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
-    #[cfg(not(unix))]
-    {
-        if tokio::signal::ctrl_c().await.is_err() {
-            return;
-        }
-        tracing::info!("shutting down (a second Ctrl-C stops at once)");
-        hub.request_shutdown();
-        if tokio::signal::ctrl_c().await.is_err() {
-            return;
-        }
-    }
-    tracing::warn!("stopping now, without waiting for the run hooks");
-    crate::log::flush();
-    std::process::exit(130);
 }
 
 /// Runs a future to completion on a small runtime; for tests and plain `main`s.

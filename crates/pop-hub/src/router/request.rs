@@ -1,0 +1,388 @@
+//! One request: route it, read its body within the limits, call the plugin,
+//! and answer. Every answer other than a call's result is a [`Rejection`],
+//! the router's one table of statuses.
+
+use std::fmt::Write as _;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Body as _;
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use rustc_hash::FxHashMap;
+use serde_json::{Value, json};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::{BODY_IDLE_TIMEOUT, BODY_LIMIT};
+use crate::hub::Function;
+use crate::{CallError, Hub};
+
+/// Bodies up to this size need no share of the budget: the connection cap
+/// bounds what they can hold.
+const SMALL_BODY: usize = 8 * 1024;
+
+/// The memory every larger body being read shares, in KiB.
+const BODY_BUDGET_KIB: usize = 16 * 1024;
+
+type Reply = Response<Full<Bytes>>;
+
+/// Why a request gets no result: each with its status, kind and message.
+#[derive(Debug)]
+pub(super) enum Rejection {
+    /// A path other than `/` (and `/healthz`).
+    NotFound(String),
+    /// A method other than GET or POST.
+    MethodNotAllowed,
+    /// A body over [`BODY_LIMIT`].
+    PayloadTooLarge,
+    /// A body that stalled.
+    Timeout,
+    /// A body that is not a call: not JSON, no string `ref`, an unknown key.
+    BadRequest(String),
+    /// The call itself failed.
+    Call(CallError),
+}
+
+impl Rejection {
+    fn status(&self) -> StatusCode {
+        match self {
+            Rejection::NotFound(_) => StatusCode::NOT_FOUND,
+            Rejection::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Rejection::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Rejection::Timeout => StatusCode::REQUEST_TIMEOUT,
+            Rejection::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Rejection::Call(CallError::UnknownRef { .. }) => StatusCode::NOT_FOUND,
+            Rejection::Call(CallError::BadArguments { .. }) => StatusCode::BAD_REQUEST,
+            Rejection::Call(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Rejection::NotFound(_) => "not_found",
+            Rejection::MethodNotAllowed => "method_not_allowed",
+            Rejection::PayloadTooLarge => "payload_too_large",
+            Rejection::Timeout => "request_timeout",
+            Rejection::BadRequest(_) => "bad_request",
+            Rejection::Call(err) => err.kind(),
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            Rejection::NotFound(path) => format!("nothing is served at {path}; send requests to /"),
+            Rejection::MethodNotAllowed => "use GET or POST".to_owned(),
+            Rejection::PayloadTooLarge => {
+                format!("the request body is larger than {BODY_LIMIT} bytes")
+            }
+            Rejection::Timeout => {
+                format!("the request body stalled for more than {BODY_IDLE_TIMEOUT:?}")
+            }
+            Rejection::BadRequest(message) => message.clone(),
+            Rejection::Call(err) => err.to_string(),
+        }
+    }
+
+    fn into_reply(self) -> Reply {
+        let status = self.status();
+        if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!("{}", self.message());
+        }
+        let mut detail = json!({"kind": self.kind(), "message": self.message()});
+        if let Rejection::Call(err) = &self {
+            if let Some(parameter) = err.parameter() {
+                detail["parameter"] = json!(parameter);
+            }
+        }
+        let body = serde_json::to_vec(&json!({ "error": detail }))
+            .expect("a JSON value always serializes");
+        let mut reply = json_reply(status, body);
+        if matches!(self, Rejection::MethodNotAllowed) {
+            reply
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+        }
+        reply
+    }
+}
+
+/// A router, resolved once when it starts serving.
+pub(super) struct Router {
+    hub: Arc<Hub>,
+    sub: String,
+    /// The functions callable through it, by reference relative to its sub.
+    functions: FxHashMap<Box<str>, Arc<Function>>,
+    /// What a bare request gets.
+    example: String,
+    /// The memory larger bodies share.
+    budget: Arc<Semaphore>,
+}
+
+impl Router {
+    pub(super) fn new(hub: Arc<Hub>, sub: &str, local: SocketAddr) -> crate::Result<Router> {
+        let target = hub
+            .sub(sub)
+            .with_context(|| format!("there is no sub `{sub}` to route to"))?;
+        anyhow::ensure!(
+            target.is_added(),
+            "the sub `{sub}` was not added to the hub, so it has nothing to serve"
+        );
+        let example = example(target, local);
+        let functions = target.callable();
+        Ok(Router {
+            sub: sub.to_owned(),
+            example,
+            functions,
+            budget: Arc::new(Semaphore::new(BODY_BUDGET_KIB)),
+            hub,
+        })
+    }
+
+    pub(super) fn sub(&self) -> &str {
+        &self.sub
+    }
+
+    /// Answers one request and logs it.
+    pub(super) async fn handle(&self, request: Request<Incoming>) -> Reply {
+        let started = Instant::now();
+        let method = request.method().clone();
+        let path = request.uri().path().to_owned();
+        let mut reference = None;
+        let reply = match self.route(request, &mut reference).await {
+            Ok(reply) => reply,
+            Err(rejection) => rejection.into_reply(),
+        };
+        // The logger escapes control characters, so a client cannot forge lines.
+        tracing::info!(
+            "{method} {path} ref={} status={} time={:?}",
+            reference.as_deref().unwrap_or("-"),
+            reply.status().as_u16(),
+            started.elapsed()
+        );
+        reply
+    }
+
+    async fn route(
+        &self,
+        request: Request<Incoming>,
+        reference: &mut Option<String>,
+    ) -> Result<Reply, Rejection> {
+        let path = request.uri().path();
+        if path == "/healthz" && request.method() == Method::GET {
+            return Ok(json_reply(StatusCode::OK, br#"{"status": "ok"}"#.to_vec()));
+        }
+        if path != "/" {
+            return Err(Rejection::NotFound(path.to_owned()));
+        }
+        if request.method() != Method::GET && request.method() != Method::POST {
+            return Err(Rejection::MethodNotAllowed);
+        }
+        let (body, _share) = self.read_body(request.into_body()).await?;
+        if body.iter().all(u8::is_ascii_whitespace) {
+            let mut reply = Response::new(Full::new(Bytes::from(self.example.clone())));
+            reply.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+            return Ok(reply);
+        }
+        let (called, kwargs) = parse(&body)?;
+        let result = self.call(&called, kwargs).await;
+        *reference = Some(called);
+        Ok(ok(&result.map_err(Rejection::Call)?))
+    }
+
+    /// The body, within the size limit, the stall timeout and the budget;
+    /// with the share of the budget it holds until the request is answered.
+    async fn read_body(
+        &self,
+        body: Incoming,
+    ) -> Result<(Bytes, Option<OwnedSemaphorePermit>), Rejection> {
+        if body.size_hint().lower() > BODY_LIMIT as u64 {
+            return Err(Rejection::PayloadTooLarge);
+        }
+        let mut body = body;
+        let mut collected: Vec<u8> = Vec::new();
+        let mut share: Option<OwnedSemaphorePermit> = None;
+        loop {
+            let frame = tokio::time::timeout(BODY_IDLE_TIMEOUT, body.frame())
+                .await
+                .map_err(|_| Rejection::Timeout)?;
+            let Some(frame) = frame else { break };
+            let frame = frame
+                .map_err(|err| Rejection::BadRequest(format!("cannot read the body: {err}")))?;
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            let total = collected.len() + data.len();
+            if total > BODY_LIMIT {
+                return Err(Rejection::PayloadTooLarge);
+            }
+            // Beyond a small body, every KiB is a permit of the shared budget.
+            let needed = total.saturating_sub(SMALL_BODY).div_ceil(1024) as u32;
+            let held = share.as_ref().map_or(0, |s| s.num_permits() as u32);
+            if needed > held {
+                let more = tokio::time::timeout(
+                    BODY_IDLE_TIMEOUT,
+                    self.budget.clone().acquire_many_owned(needed - held),
+                )
+                .await
+                .map_err(|_| Rejection::Timeout)?
+                .expect("the budget is never closed");
+                match &mut share {
+                    Some(share) => share.merge(more),
+                    None => share = Some(more),
+                }
+            }
+            collected.extend_from_slice(&data);
+        }
+        Ok((Bytes::from(collected), share))
+    }
+
+    /// Calls a function of the sub: a plain `fn` on the blocking pool, so it
+    /// cannot stall the async workers; an `async fn` in place.
+    async fn call(&self, reference: &str, kwargs: Value) -> Result<Value, CallError> {
+        let Some(function) = self.functions.get(reference) else {
+            return Err(CallError::UnknownRef {
+                reference: reference.to_owned(),
+                reason: format!(
+                    "no plugin function with this reference in sub `{}`",
+                    self.sub
+                ),
+            });
+        };
+        if !function.is_blocking() {
+            return function.call(&self.hub, kwargs).await;
+        }
+        let (hub, function) = (self.hub.clone(), function.clone());
+        let blocking =
+            tokio::task::spawn_blocking(move || function.call(&hub, kwargs).finish_now());
+        blocking.await.unwrap_or_else(|err| {
+            Err(CallError::Panicked {
+                reference: reference.to_owned(),
+                message: format!("the blocking call did not finish: {err}"),
+            })
+        })
+    }
+}
+
+/// `{"ref": "...", "kwargs": {...}}` → (ref, kwargs); any other key is refused.
+fn parse(body: &[u8]) -> Result<(String, Value), Rejection> {
+    let bad = |message: String| Rejection::BadRequest(message);
+    let value: Value =
+        serde_json::from_slice(body).map_err(|err| bad(format!("the body is not JSON: {err}")))?;
+    let Value::Object(mut request) = value else {
+        return Err(bad(
+            r#"the body must be a JSON object like {"ref": "math.fib", "kwargs": {"num": 11}}"#
+                .into(),
+        ));
+    };
+    let reference = match request.remove("ref") {
+        Some(Value::String(reference)) => reference,
+        Some(_) => return Err(bad("`ref` must be a string like \"math.fib\"".into())),
+        None => {
+            return Err(bad(
+                "the body has no `ref`: which function should be called?".into(),
+            ));
+        }
+    };
+    let kwargs = request.remove("kwargs").unwrap_or(Value::Null);
+    if let Some(key) = request.keys().next() {
+        return Err(bad(format!(
+            "unknown key `{key}`: a request has only `ref` and `kwargs`"
+        )));
+    }
+    Ok((reference, kwargs))
+}
+
+/// pop's answer, `{"ref": <value>}`, spelled as pop's router spells it.
+fn ok(value: &Value) -> Reply {
+    let mut body = Vec::with_capacity(32);
+    body.extend_from_slice(b"{\"ref\": ");
+    serde_json::to_writer(&mut body, value).expect("a JSON value always serializes");
+    body.push(b'}');
+    json_reply(StatusCode::OK, body)
+}
+
+fn json_reply(status: StatusCode, body: Vec<u8>) -> Reply {
+    let mut reply = Response::new(Full::new(Bytes::from(body)));
+    *reply.status_mut() = status;
+    reply.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    reply
+}
+
+/// The text a bare request gets: a `curl` command that works against this server.
+fn example(sub: &crate::Sub, local: SocketAddr) -> String {
+    let host = match local.ip() {
+        ip if ip.is_unspecified() => "127.0.0.1".to_owned(),
+        IpAddr::V6(ip) => format!("[{ip}]"),
+        IpAddr::V4(ip) => ip.to_string(),
+    };
+    let url = format!("http://{host}:{}", local.port());
+    let mut functions = Vec::new();
+    collect_functions(sub, sub.path(), &mut functions);
+    // Prefer a function that needs no arguments, so the example runs as is,
+    // and of those one with defaults, so the example shows kwargs.
+    let runs_as_is = |f: &Function| f.params().iter().all(|p| !p.is_required());
+    let shows_kwargs = |f: &Function| f.params().iter().any(|p| p.default.is_some());
+    let chosen = functions
+        .iter()
+        .find(|(_, f)| runs_as_is(f) && shows_kwargs(f))
+        .or_else(|| functions.iter().find(|(_, f)| runs_as_is(f)))
+        .or(functions.first());
+    let Some((reference, function)) = chosen else {
+        return format!(
+            "example: curl -X GET {url} -d '{{\"ref\": \"<file>.<function>\", \"kwargs\": {{}}}}'\n\
+             the `{path}` sub has no plugin functions yet: add one with `pop-create add-plugin {path} NAME`\n",
+            path = sub.path()
+        );
+    };
+    let mut kwargs = serde_json::Map::new();
+    for param in function.params() {
+        let value = match param.default {
+            // A default that is not a JSON literal (`"x".to_owned()`) is left to apply.
+            Some(default) => match serde_json::from_str(default) {
+                Ok(value) => value,
+                Err(_) => continue,
+            },
+            None if param.optional => continue,
+            None => json!(format!("<{}>", param.ty)),
+        };
+        kwargs.insert(param.name.to_owned(), value);
+    }
+    // Spelled as pop's tutorial spells it: `ref` first.
+    let kwargs = Value::Object(kwargs);
+    let mut text = format!(
+        "example: curl -X GET {url} -d '{{\"ref\": {}, \"kwargs\": {kwargs}}}'\n",
+        json!(reference)
+    );
+    let _ = writeln!(text, "functions of `{}`:", sub.path());
+    for (reference, function) in &functions {
+        let params: Vec<String> = function
+            .params()
+            .iter()
+            .map(|p| format!("{}: {}", p.name, p.ty))
+            .collect();
+        let doc = function.doc().lines().next().unwrap_or_default();
+        let _ = writeln!(text, "  {reference}({})  {doc}", params.join(", "));
+    }
+    text
+}
+
+/// Every function of `sub` and its nested subs, with its reference relative to `root`.
+fn collect_functions<'a>(sub: &'a crate::Sub, root: &str, into: &mut Vec<(String, &'a Function)>) {
+    for function in sub.functions() {
+        let relative = function.reference()[root.len() + 1..].to_owned();
+        into.push((relative, function));
+    }
+    for nested in sub.subs() {
+        collect_functions(nested, root, into);
+    }
+}
