@@ -12,6 +12,8 @@ mod names;
 mod ops;
 mod plan;
 mod project;
+#[cfg(test)]
+mod properties;
 mod record;
 mod subs_file;
 mod templates;

@@ -36,6 +36,8 @@
 //! It is built on hyper directly: one route needs no router framework, and
 //! leaving axum and tower out takes a third off a new project's cold build.
 
+#[cfg(test)]
+mod properties;
 mod request;
 mod server;
 

@@ -271,7 +271,7 @@ impl Router {
 }
 
 /// `{"ref": "...", "kwargs": {...}}` → (ref, kwargs); any other key is refused.
-fn parse(body: &[u8]) -> Result<(String, Value), Rejection> {
+pub(super) fn parse(body: &[u8]) -> Result<(String, Value), Rejection> {
     let bad = |message: String| Rejection::BadRequest(message);
     let value: Value =
         serde_json::from_slice(body).map_err(|err| bad(format!("the body is not JSON: {err}")))?;

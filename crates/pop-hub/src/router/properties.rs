@@ -1,0 +1,1 @@
+//! Property tests of the router's request parsing (written by a helper).

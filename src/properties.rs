@@ -1,0 +1,1 @@
+//! Property tests of editing `src/conf.rs` (written by a helper).
