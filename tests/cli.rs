@@ -1556,3 +1556,161 @@ fn dyne_takes_one_value_per_flag() {
         .collect();
     assert_eq!(dynes, ["rpc", "web"]);
 }
+
+// ---------------------------------------------------------------------------
+// Hostile surroundings (issue 13)
+
+/// The old staging directory was `.NAME.pop-create-PID`: a link planted there
+/// (for any PID to come) made `new` write wherever it pointed.
+#[cfg(unix)]
+#[test]
+fn new_never_writes_through_a_planted_link() {
+    let scratch = scratch("planted-links");
+    let decoy = scratch.join("decoy");
+    std::fs::create_dir_all(&decoy).unwrap();
+    let work = scratch.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let next_pid = std::process::id();
+    for pid in next_pid..next_pid + 200 {
+        std::os::unix::fs::symlink(&decoy, work.join(format!(".poppy.pop-create-{pid}"))).unwrap();
+    }
+    succeeded(pop_create(&work, &["new", "poppy", "--vcs", "none"]));
+    assert!(
+        std::fs::read_dir(&decoy).unwrap().next().is_none(),
+        "nothing in the decoy"
+    );
+    let project = std::fs::symlink_metadata(work.join("poppy")).unwrap();
+    assert!(project.is_dir() && !project.file_type().is_symlink());
+
+    // A link at the target itself is refused, with or without --force.
+    std::os::unix::fs::symlink(&decoy, work.join("linked")).unwrap();
+    for args in [
+        &["new", "linked", "--vcs", "none"][..],
+        &["new", "linked", "--vcs", "none", "--force"],
+    ] {
+        let refusal = plain_refusal(&unchanged(&scratch.path, &work, args), 1);
+        assert!(refusal.error.contains("symbolic link"), "{refusal:?}");
+    }
+    assert!(std::fs::read_dir(&decoy).unwrap().next().is_none());
+}
+
+#[test]
+fn a_staging_directory_left_by_a_killed_new_is_reported_and_removed() {
+    let scratch = scratch("leftover");
+    let stale = scratch.join(".poppy.pop-create-abc123");
+    std::fs::create_dir_all(stale.join("src")).unwrap();
+    std::fs::write(stale.join("src/main.rs"), "half written").unwrap();
+    // As old as a run killed long ago.
+    let old = std::time::SystemTime::now() - Duration::from_secs(3600);
+    std::fs::File::open(&stale)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let output = succeeded(pop_create(
+        &scratch.path,
+        &["new", "poppy", "--vcs", "none"],
+    ));
+    assert!(
+        text(&output.stderr).contains(".poppy.pop-create-abc123"),
+        "{}",
+        shown(&output)
+    );
+    assert!(!stale.exists(), "removed");
+    assert_no_leftovers(&scratch.path);
+}
+
+#[test]
+fn add_sub_edits_every_form_of_dyne_without_panicking() {
+    let scratch = scratch("dyne-forms");
+    let project = new_project(&scratch.path, "poppy", &[]);
+    let conf = read(project.join("src/conf.rs"));
+    let original = r#"pub const DYNE: Dyne = &[("poppy", &["poppy"])];"#;
+    assert!(conf.contains(original), "{conf}");
+    let forms = [
+        r#"pub const DYNE: Dyne = &[("poppy", &["poppy"]) /* the spine */];"#,
+        r#"pub const DYNE: Dyne = &[("poppy", &["poppy"]), /* the spine */];"#,
+        r#"pub static DYNE: Dyne = &[("poppy", &["poppy"])];"#,
+        "#[rustfmt::skip]\npub const DYNE: Dyne = &[ (\"poppy\",&[\"poppy\"]) ];",
+    ];
+    for form in forms {
+        std::fs::write(project.join("src/conf.rs"), conf.replace(original, form)).unwrap();
+        let output = succeeded(pop_create(&project, &["add-sub", "extra"]));
+        let edited = read(project.join("src/conf.rs"));
+        assert!(
+            edited.contains(r#"("extra", &["extra"])"#),
+            "{form}:\n{edited}\n{}",
+            shown(&output)
+        );
+        for kept in [
+            "/* the spine */",
+            "pub static DYNE",
+            "&[ (\"poppy\",&[\"poppy\"])",
+        ] {
+            assert_eq!(
+                form.contains(kept),
+                edited.contains(kept),
+                "{form}:\n{edited}"
+            );
+        }
+        succeeded(pop_create(&project, &["remove-sub", "extra"]));
+    }
+}
+
+#[test]
+fn add_sub_router_refuses_options_of_the_wrong_type() {
+    let scratch = scratch("router-types");
+    let project = new_project(&scratch.path, "poppy", &[]);
+    let conf = read(project.join("src/conf.rs"));
+    std::fs::write(
+        project.join("src/conf.rs"),
+        conf.replace(
+            "pub const CONFIG: &[Opt] = &[];",
+            "pub const CONFIG: &[Opt] = &[Opt::string(\"port\", \"8888\")];",
+        ),
+    )
+    .unwrap();
+    let output = unchanged(
+        &scratch.path,
+        &project,
+        &["add-sub", "rpc", "--pattern", "router"],
+    );
+    let refusal = plain_refusal(&output, 1);
+    assert!(
+        refusal.error.contains("`port` as `Opt::string`"),
+        "{refusal:?}"
+    );
+    assert!(
+        refusal
+            .hint
+            .as_deref()
+            .is_some_and(|h| h.contains("Opt::u16"))
+    );
+}
+
+#[test]
+fn names_cargo_or_clippy_would_refuse_later_are_refused_now() {
+    let scratch = scratch("later-names");
+    let project = new_project(&scratch.path, "poppy", &["--dyne", "rpc"]);
+    let cases: &[(&Path, &[&str], &str)] = &[
+        (&scratch.path, &["new", "build"], "Cargo refuses"),
+        (&scratch.path, &["new", "deps"], "Cargo refuses"),
+        (&scratch.path, &["new", "examples"], "Cargo refuses"),
+        (&scratch.path, &["new", "incremental"], "Cargo refuses"),
+        (&project, &["add-sub", "init"], "module_inception"),
+        (
+            &project,
+            &["add-plugin", "rpc", "tests"],
+            "module_inception",
+        ),
+        (&project, &["add-plugin", "rpc", "rpc"], "module_inception"),
+    ];
+    for (dir, args, why) in cases {
+        let refusal = plain_refusal(&unchanged(&scratch.path, dir, args), 2);
+        assert!(refusal.error.contains(why), "{args:?}: {refusal:?}");
+    }
+    let refusal = plain_refusal(
+        &unchanged(&scratch.path, &scratch.path, &["new", "My-App"]),
+        2,
+    );
+    assert_eq!(refusal.hint.as_deref(), Some("try `my-app`"), "{refusal:?}");
+}

@@ -176,14 +176,16 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `command` (stdout piped) and waits for its address.
-    #[allow(clippy::zombie_processes, reason = "Server's Drop waits for the child")]
+    /// Starts `command` (stdout and stderr piped) and waits for its address.
     pub fn start(mut command: Command) -> Self {
-        let mut child = command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the server starts");
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        Server::start_configured(command)
+    }
+
+    /// Starts `command`, whose stdout must be piped, and waits for its address.
+    #[allow(clippy::zombie_processes, reason = "Server's Drop waits for the child")]
+    pub fn start_configured(mut command: Command) -> Self {
+        let mut child = command.spawn().expect("the server starts");
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut before = String::new();
         let deadline = Instant::now() + Duration::from_secs(600);
@@ -219,17 +221,19 @@ impl Server {
     }
 
     /// Sends SIGTERM and returns the exit code and stderr.
-    pub fn terminate(mut self) -> (Option<i32>, String) {
+    pub fn terminate(self) -> (Option<i32>, String) {
+        self.terminate_within(Duration::from_secs(20))
+    }
+
+    /// Sends SIGTERM, waits at most `patience` for the exit, and returns the
+    /// exit code and stderr.
+    pub fn terminate_within(mut self, patience: Duration) -> (Option<i32>, String) {
         signal(self.pid(), "TERM");
-        let status = wait_timeout(&mut self.child, Duration::from_secs(20))
-            .expect("the server stops on SIGTERM");
+        let status = wait_timeout(&mut self.child, patience).expect("the server stops on SIGTERM");
         let mut stderr = String::new();
-        let _ = self
-            .child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut stderr);
+        if let Some(mut pipe) = self.child.stderr.take() {
+            let _ = pipe.read_to_string(&mut stderr);
+        }
         (status.code(), stderr)
     }
 }

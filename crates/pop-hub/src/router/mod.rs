@@ -14,7 +14,8 @@
 //! | the plugin returned an error | 500 | `plugin_error` |
 //! | the plugin panicked (the server keeps serving) | 500 | `panic` |
 //! | body over 1 MiB | 413 | `payload_too_large` |
-//! | a body that stalls | 408 | `request_timeout` |
+//! | a body that stalls (5 s) or takes too long (15 s) | 408 | `request_timeout` |
+//! | a large body while others hold the memory set aside for bodies | 503 | `busy` |
 //! | `GET /healthz` (no plugin is called) | 200 | |
 //! | a path other than `/` and `/healthz` | 404 | `not_found` |
 //! | a method other than GET or POST | 405 | `method_not_allowed` |
@@ -25,10 +26,11 @@
 //!
 //! The router keeps no state between requests, so any number of copies can
 //! serve behind a load balancer. It holds under hostile clients: headers
-//! must arrive within [`HEADER_TIMEOUT`] and a body may not stall for longer
-//! than [`BODY_IDLE_TIMEOUT`]; at most [`MAX_CONNECTIONS`] connections are
-//! served at once (more wait in the kernel's queue); and request bodies
-//! beyond a small size share a fixed memory budget. Plain `fn` plugins run
+//! must arrive within [`HEADER_TIMEOUT`], a body may not stall for longer
+//! than [`BODY_IDLE_TIMEOUT`] nor take longer than [`BODY_TIMEOUT`]; at most
+//! [`MAX_CONNECTIONS`] connections are served at once (more wait in the
+//! kernel's queue); and request bodies beyond a small size share a fixed
+//! memory budget. A connection whose body was given up on is closed. Plain `fn` plugins run
 //! on the runtime's blocking pool, so a slow one never stalls the others.
 //! On Ctrl-C or SIGTERM it stops accepting, serves the requests already
 //! sent, and stops within its grace period whatever the plugins are doing.
@@ -57,6 +59,9 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long a request body may stall between two reads.
 pub const BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a request body may take altogether.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// The most connections served at once; more wait to be accepted.
 pub const MAX_CONNECTIONS: usize = 1024;

@@ -17,7 +17,7 @@ use rustc_hash::FxHashMap;
 use serde_json::{Value, json};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::{BODY_IDLE_TIMEOUT, BODY_LIMIT};
+use super::{BODY_IDLE_TIMEOUT, BODY_LIMIT, BODY_TIMEOUT};
 use crate::hub::Function;
 use crate::{CallError, Hub};
 
@@ -39,8 +39,10 @@ pub(super) enum Rejection {
     MethodNotAllowed,
     /// A body over [`BODY_LIMIT`].
     PayloadTooLarge,
-    /// A body that stalled.
+    /// A body that stalled, or took too long altogether.
     Timeout,
+    /// A large body while other large bodies take the memory set aside for them.
+    Busy,
     /// A body that is not a call: not JSON, no string `ref`, an unknown key.
     BadRequest(String),
     /// The call itself failed.
@@ -54,6 +56,7 @@ impl Rejection {
             Rejection::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Rejection::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Rejection::Timeout => StatusCode::REQUEST_TIMEOUT,
+            Rejection::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Rejection::BadRequest(_) => StatusCode::BAD_REQUEST,
             Rejection::Call(CallError::UnknownRef { .. }) => StatusCode::NOT_FOUND,
             Rejection::Call(CallError::BadArguments { .. }) => StatusCode::BAD_REQUEST,
@@ -67,6 +70,7 @@ impl Rejection {
             Rejection::MethodNotAllowed => "method_not_allowed",
             Rejection::PayloadTooLarge => "payload_too_large",
             Rejection::Timeout => "request_timeout",
+            Rejection::Busy => "busy",
             Rejection::BadRequest(_) => "bad_request",
             Rejection::Call(err) => err.kind(),
         }
@@ -79,12 +83,24 @@ impl Rejection {
             Rejection::PayloadTooLarge => {
                 format!("the request body is larger than {BODY_LIMIT} bytes")
             }
-            Rejection::Timeout => {
-                format!("the request body stalled for more than {BODY_IDLE_TIMEOUT:?}")
+            Rejection::Timeout => format!(
+                "the request body stalled for more than {BODY_IDLE_TIMEOUT:?}, or took more than {BODY_TIMEOUT:?}"
+            ),
+            Rejection::Busy => {
+                "other large requests hold the memory set aside for bodies; try again".to_owned()
             }
             Rejection::BadRequest(message) => message.clone(),
             Rejection::Call(err) => err.to_string(),
         }
+    }
+
+    /// True when the body was not read to its end: the connection cannot
+    /// carry another request, and must not be held open for the rest.
+    fn ends_connection(&self) -> bool {
+        matches!(
+            self,
+            Rejection::PayloadTooLarge | Rejection::Timeout | Rejection::Busy
+        )
     }
 
     fn into_reply(self) -> Reply {
@@ -101,10 +117,18 @@ impl Rejection {
         let body = serde_json::to_vec(&json!({ "error": detail }))
             .expect("a JSON value always serializes");
         let mut reply = json_reply(status, body);
-        if matches!(self, Rejection::MethodNotAllowed) {
-            reply
-                .headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+        match self {
+            Rejection::MethodNotAllowed => {
+                reply
+                    .headers_mut()
+                    .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+            }
+            rejection if rejection.ends_connection() => {
+                reply
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            _ => {}
         }
         reply
     }
@@ -146,15 +170,25 @@ impl Router {
         &self.sub
     }
 
-    /// Answers one request and logs it.
-    pub(super) async fn handle(&self, request: Request<Incoming>) -> Reply {
+    /// Answers one request and logs it. `close` is told when the connection
+    /// must end after this answer (its body was not read to the end).
+    pub(super) async fn handle(
+        &self,
+        request: Request<Incoming>,
+        close: &tokio::sync::Notify,
+    ) -> Reply {
         let started = Instant::now();
         let method = request.method().clone();
         let path = request.uri().path().to_owned();
         let mut reference = None;
         let reply = match self.route(request, &mut reference).await {
             Ok(reply) => reply,
-            Err(rejection) => rejection.into_reply(),
+            Err(rejection) => {
+                if rejection.ends_connection() {
+                    close.notify_one();
+                }
+                rejection.into_reply()
+            }
         };
         // The logger escapes control characters, so a client cannot forge lines.
         tracing::info!(
@@ -196,20 +230,28 @@ impl Router {
         Ok(ok(&result.map_err(Rejection::Call)?))
     }
 
-    /// The body, within the size limit, the stall timeout and the budget;
-    /// with the share of the budget it holds until the request is answered.
+    /// The body, within the size limit, the time limits and the budget; with
+    /// the share of the budget it holds until the request is answered.
     async fn read_body(
         &self,
         body: Incoming,
     ) -> Result<(Bytes, Option<OwnedSemaphorePermit>), Rejection> {
-        if body.size_hint().lower() > BODY_LIMIT as u64 {
+        let declared = body.size_hint().exact();
+        if declared.is_some_and(|length| length > BODY_LIMIT as u64) {
             return Err(Rejection::PayloadTooLarge);
         }
+        // A body of known length takes its whole share before it is read, so
+        // that bodies never hold half a share each while waiting for more.
+        let mut share = match declared {
+            Some(length) => self.share(length as usize, None).await?,
+            None => None,
+        };
+        let deadline = tokio::time::Instant::now() + BODY_TIMEOUT;
         let mut body = body;
         let mut collected: Vec<u8> = Vec::new();
-        let mut share: Option<OwnedSemaphorePermit> = None;
         loop {
-            let frame = tokio::time::timeout(BODY_IDLE_TIMEOUT, body.frame())
+            let stall = tokio::time::Instant::now() + BODY_IDLE_TIMEOUT;
+            let frame = tokio::time::timeout_at(stall.min(deadline), body.frame())
                 .await
                 .map_err(|_| Rejection::Timeout)?;
             let Some(frame) = frame else { break };
@@ -222,25 +264,41 @@ impl Router {
             if total > BODY_LIMIT {
                 return Err(Rejection::PayloadTooLarge);
             }
-            // Beyond a small body, every KiB is a permit of the shared budget.
-            let needed = total.saturating_sub(SMALL_BODY).div_ceil(1024) as u32;
-            let held = share.as_ref().map_or(0, |s| s.num_permits() as u32);
-            if needed > held {
-                let more = tokio::time::timeout(
-                    BODY_IDLE_TIMEOUT,
-                    self.budget.clone().acquire_many_owned(needed - held),
-                )
-                .await
-                .map_err(|_| Rejection::Timeout)?
-                .expect("the budget is never closed");
-                match &mut share {
-                    Some(share) => share.merge(more),
-                    None => share = Some(more),
-                }
+            if declared.is_none() {
+                share = self.share(total, share).await?;
             }
             collected.extend_from_slice(&data);
         }
         Ok((Bytes::from(collected), share))
+    }
+
+    /// The share of the body budget a body of `size` bytes needs: none for a
+    /// small one, one permit per KiB beyond. Refused when the budget stays
+    /// taken (by other large bodies) for as long as a body may stall.
+    async fn share(
+        &self,
+        size: usize,
+        held: Option<OwnedSemaphorePermit>,
+    ) -> Result<Option<OwnedSemaphorePermit>, Rejection> {
+        let needed = size.saturating_sub(SMALL_BODY).div_ceil(1024) as u32;
+        let have = held.as_ref().map_or(0, |share| share.num_permits() as u32);
+        if needed <= have {
+            return Ok(held);
+        }
+        let more = tokio::time::timeout(
+            BODY_IDLE_TIMEOUT,
+            self.budget.clone().acquire_many_owned(needed - have),
+        )
+        .await
+        .map_err(|_| Rejection::Busy)?
+        .expect("the budget is never closed");
+        Ok(Some(match held {
+            Some(mut share) => {
+                share.merge(more);
+                share
+            }
+            None => more,
+        }))
     }
 
     /// Calls a function of the sub: a plain `fn` on the blocking pool, so it

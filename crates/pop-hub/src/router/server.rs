@@ -22,6 +22,10 @@ const MAX_HEADERS: usize = 16 * 1024;
 /// requests their clients already sent, before they are told to close.
 const DRAIN: Duration = Duration::from_millis(100);
 
+/// How long a connection whose request body was abandoned gets to send its
+/// answer before it is closed.
+const LINGER: Duration = Duration::from_secs(1);
+
 /// Accepts and serves connections until `shutdown` resolves, then lets the
 /// requests already sent finish, within [`GRACE`].
 pub(super) async fn run(
@@ -93,9 +97,13 @@ fn serve(
 ) {
     let _ = stream.set_nodelay(true);
     let router = router.clone();
+    // hyper would wait for the rest of a body the router gave up on; told
+    // so, the connection task closes the connection once it has answered.
+    let close = Arc::new(tokio::sync::Notify::new());
+    let closer = close.clone();
     let service = hyper::service::service_fn(move |request| {
-        let router = router.clone();
-        async move { Ok::<_, Infallible>(router.handle(request).await) }
+        let (router, close) = (router.clone(), close.clone());
+        async move { Ok::<_, Infallible>(router.handle(request, &close).await) }
     });
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
@@ -104,8 +112,18 @@ fn serve(
         .serve_connection(TokioIo::new(stream), service);
     let connection = graceful.watch(connection);
     tokio::spawn(async move {
+        let mut connection = pin!(connection);
+        let closing = closer.notified();
+        let mut closing = pin!(closing);
         // A client that hangs up mid-request is its own business.
-        let _ = connection.await;
+        let ended = poll_fn(|cx| match connection.as_mut().poll(cx) {
+            Poll::Ready(_) => Poll::Ready(true),
+            Poll::Pending => closing.as_mut().poll(cx).map(|()| false),
+        })
+        .await;
+        if !ended {
+            let _ = tokio::time::timeout(LINGER, connection).await;
+        }
         drop(slot);
     });
 }
