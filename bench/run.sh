@@ -32,6 +32,8 @@
 #   rust-file     --log-level info, stderr -> a file     (one log line per request, kept)
 #   rust-warn     --log-level warn, stderr -> a file     (no per-request log line)
 #   rust-1worker  like rust, TOKIO_WORKER_THREADS=1      (not in the default set)
+#   rust-before   like rust, but the binary at $BEFORE_BIN (another version's tutorial app;
+#                 not in the default set), to compare two versions in one run
 #
 # Environment (all optional):
 #   ROUNDS=3  DURATION=10s  THREADS=2  CONNS=50  WARMUP=3s
@@ -293,6 +295,12 @@ start_server() {
         rust-warn)
             "$RUST_BIN" --addr 127.0.0.1 --port "$port" --log-level warn \
                 </dev/null >"$WORK/$name.out" 2>"$WORK/$name.err" &
+            ;;
+        rust-before)
+            # Not in the default set: the tutorial app built by another pop-create
+            # (BEFORE_BIN), run like `rust`, to compare two versions in one run.
+            "${BEFORE_BIN:?rust-before needs BEFORE_BIN}" --addr 127.0.0.1 --port "$port" --log-level info \
+                </dev/null >"$WORK/$name.out" 2>/dev/null &
             ;;
         rust-1worker)
             # Not in the default set: the same binary with one tokio worker thread (the

@@ -214,6 +214,12 @@ pub enum Pattern {
     Router,
     /// Plain functions, no load hook
     Library,
+    /// Each plugin is an event source; the sub merges their events onto one queue
+    Beacon,
+    /// The sub gathers from every plugin, sync and async, into shared data
+    Collection,
+    /// A pipeline stage: takes from an upstream queue, processes, pushes on
+    Flow,
 }
 
 impl Pattern {
@@ -223,7 +229,15 @@ impl Pattern {
             Pattern::Spine => "spine",
             Pattern::Router => "router",
             Pattern::Library => "library",
+            Pattern::Beacon => "beacon",
+            Pattern::Collection => "collection",
+            Pattern::Flow => "flow",
         }
+    }
+
+    /// True for the patterns whose sub has a queue a flow can take from.
+    pub fn has_queue(self) -> bool {
+        matches!(self, Pattern::Beacon | Pattern::Flow)
     }
 
     /// The pattern of a name pop-create recorded.

@@ -82,6 +82,7 @@ pub struct Context {
     answers: Answers,
     version: &'static str,
     sub: Option<String>,
+    upstream: Option<String>,
     plugin: Option<String>,
 }
 
@@ -92,6 +93,7 @@ impl Context {
             answers: answers.clone(),
             version: templates.version(),
             sub: None,
+            upstream: None,
             plugin: None,
         }
     }
@@ -101,6 +103,25 @@ impl Context {
         Context {
             sub: Some(sub.to_owned()),
             ..self.clone()
+        }
+    }
+
+    /// The context of a sub of a project whose subs (in the order they were
+    /// added, this one included or not yet) are `subs`: a flow sub takes from
+    /// the beacon or flow sub added last before it.
+    pub fn sub_among(&self, sub: &str, subs: &[(String, Pattern)]) -> Self {
+        let before = subs
+            .iter()
+            .position(|(s, _)| s == sub)
+            .unwrap_or(subs.len());
+        let upstream = subs[..before]
+            .iter()
+            .rev()
+            .find(|(_, pattern)| pattern.has_queue())
+            .map(|(s, _)| s.clone());
+        Context {
+            upstream,
+            ..self.sub(sub)
         }
     }
 
@@ -137,6 +158,12 @@ impl Context {
             context.insert("sub", sub);
             context.insert("top_sub", sub.split('.').next().unwrap_or(sub));
         }
+        // A Rust expression, for `const UPSTREAM: Option<&str>`.
+        let upstream = match &self.upstream {
+            Some(sub) => format!("Some({sub:?})"),
+            None => "None".to_owned(),
+        };
+        context.insert("upstream", &upstream);
         if let Some(plugin) = &self.plugin {
             context.insert("plugin", plugin);
         }
@@ -203,9 +230,10 @@ pub fn managed_files(
         if *pattern == Pattern::Spine && !answers.vertical && *sub == context_spine(answers) {
             continue;
         }
-        files.extend(
-            templates.render(&format!("sub/{}", pattern.name()), &context.sub(sub).tera())?,
-        );
+        files.extend(templates.render(
+            &format!("sub/{}", pattern.name()),
+            &context.sub_among(sub, subs).tera(),
+        )?);
     }
     // src/conf.rs: the template, then each command's edit, replayed in order.
     let conf = files
@@ -253,7 +281,10 @@ fn extras(answers: &Answers, subs: &[(String, Pattern)], context: &Context) -> R
         );
     }
     files.extend(license_files(answers.license, context)?);
+    // A crate made inside an app's workspace is checked by the app's CI:
+    // GitHub and GitLab only run the workflow at a repository's root.
     match answers.ci {
+        _ if answers.member => {}
         Ci::Github => files.extend(templates::render("ci/github", &context.tera())?),
         Ci::Gitlab => files.extend(templates::render("ci/gitlab", &context.tera())?),
         Ci::None => {}
@@ -280,10 +311,15 @@ fn license_files(license: License, context: &Context) -> Result<Vec<File>> {
 }
 
 /// The files `add-sub` writes for a sub, besides its edits of `src/conf.rs`
-/// and `Cargo.toml`.
-pub fn sub_files(answers: &Answers, sub: &str, pattern: Pattern) -> Result<Vec<File>> {
-    let context = Context::new(answers, Templates::Current);
-    templates::render(&format!("sub/{}", pattern.name()), &context.sub(sub).tera())
+/// and `Cargo.toml`, in a project whose subs (as recorded) are `subs`.
+pub fn sub_files(
+    answers: &Answers,
+    sub: &str,
+    pattern: Pattern,
+    subs: &[(String, Pattern)],
+) -> Result<Vec<File>> {
+    let context = Context::new(answers, Templates::Current).sub_among(sub, subs);
+    templates::render(&format!("sub/{}", pattern.name()), &context.tera())
 }
 
 /// The Dockerfile and `.dockerignore` a router app gets.
@@ -292,10 +328,24 @@ pub fn docker_files(answers: &Answers) -> Result<Vec<File>> {
     templates::render("docker", &context.tera())
 }
 
-/// The plugin file (with its test) `add-plugin` writes into `dir`.
-pub fn plugin_file(answers: &Answers, sub: &str, plugin: &str, dir: &Path) -> Result<File> {
+/// The plugin file (with its test) `add-plugin` writes into `dir`, for a
+/// sub following `pattern`: a beacon's plugin has a `listen`, a
+/// collection's a `gather`, a flow's a `process`, as their contracts ask.
+pub fn plugin_file(
+    answers: &Answers,
+    sub: &str,
+    pattern: Option<Pattern>,
+    plugin: &str,
+    dir: &Path,
+) -> Result<File> {
     let context = Context::new(answers, Templates::Current).plugin(sub, plugin);
-    let mut files = templates::render("plugin", &context.tera())?;
+    let set = match pattern {
+        Some(pattern @ (Pattern::Beacon | Pattern::Collection | Pattern::Flow)) => {
+            format!("plugin/{}", pattern.name())
+        }
+        _ => "plugin/default".to_owned(),
+    };
+    let mut files = templates::render(&set, &context.tera())?;
     let mut file = files.pop().expect("the plugin set has one file");
     file.path = dir.join(file.path.file_name().expect("a file"));
     Ok(file)
@@ -393,6 +443,9 @@ mod tests {
             ("a_long_sub_name_here".into(), Pattern::Router),
             ("tools".into(), Pattern::Library),
             ("ticker".into(), Pattern::Spine),
+            ("a_long_beacon_sub_name".into(), Pattern::Beacon),
+            ("a_long_collection_sub".into(), Pattern::Collection),
+            ("a_long_flow_stage_name".into(), Pattern::Flow),
         ]
     }
 
@@ -407,14 +460,26 @@ mod tests {
                 let spine = pop_build::names::crate_name(name);
                 let files =
                     managed_files(Templates::Current, &answers, &subs(&spine), &|_| None).unwrap();
-                let plugin = plugin_file(
-                    &answers,
-                    "a_long_sub_name_here",
-                    "a_long_plugin_name",
-                    Path::new("src/x"),
-                )
-                .unwrap();
-                for file in files.iter().chain([&plugin]) {
+                let plugins: Vec<File> = [
+                    None,
+                    Some(Pattern::Beacon),
+                    Some(Pattern::Collection),
+                    Some(Pattern::Flow),
+                ]
+                .into_iter()
+                .map(|pattern| {
+                    let sub = "a_long_sub_name_here.and_nested";
+                    plugin_file(
+                        &answers,
+                        sub,
+                        pattern,
+                        "a_long_plugin_name",
+                        Path::new("src/x"),
+                    )
+                    .unwrap()
+                })
+                .collect();
+                for file in files.iter().chain(&plugins) {
                     if file.path.extension().is_some_and(|ext| ext == "rs") {
                         let what =
                             format!("{name} (vertical: {vertical}): {}", file.path.display());

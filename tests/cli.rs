@@ -1557,6 +1557,76 @@ fn dyne_takes_one_value_per_flag() {
     assert_eq!(dynes, ["rpc", "web"]);
 }
 
+/// Each `--license` writes its licence texts and the manifest's `license`
+/// field; each `--ci` its workflow, which is valid YAML; `none` writes none.
+#[test]
+fn each_license_and_ci_choice_writes_its_files() {
+    let scratch = scratch("choices");
+    let cases: &[(&str, &str, &[&str], Option<&str>)] = &[
+        ("mit", "MIT", &["LICENSE"], Some(".github/workflows/ci.yml")),
+        ("apache", "Apache-2.0", &["LICENSE"], Some(".gitlab-ci.yml")),
+        (
+            "dual",
+            "MIT OR Apache-2.0",
+            &["LICENSE-MIT", "LICENSE-APACHE"],
+            Some(".github/workflows/ci.yml"),
+        ),
+        ("unlicensed", "none", &[], None),
+    ];
+    for (name, license, files, workflow) in cases {
+        let ci = match workflow {
+            Some(path) if path.contains("gitlab") => "gitlab",
+            Some(_) => "github",
+            None => "none",
+        };
+        let args = [
+            "new",
+            name,
+            "--vcs",
+            "none",
+            "--license",
+            license,
+            "--ci",
+            ci,
+        ];
+        succeeded(pop_create(&scratch.path, &args));
+        let project = scratch.join(name);
+        let manifest = std::fs::read_to_string(project.join("Cargo.toml")).unwrap();
+        let field = format!("license = \"{license}\"");
+        assert_eq!(
+            manifest.contains(&field),
+            *license != "none",
+            "{name}: {manifest}"
+        );
+        for file in *files {
+            let text = std::fs::read_to_string(project.join(file)).unwrap();
+            let title = if file.contains("APACHE") || *license == "Apache-2.0" {
+                "Apache License"
+            } else {
+                "MIT License"
+            };
+            assert!(text.contains(title), "{name}: {file}");
+        }
+        for stray in ["LICENSE", "LICENSE-MIT", "LICENSE-APACHE"] {
+            if !files.contains(&stray) {
+                assert!(!project.join(stray).exists(), "{name}: {stray}");
+            }
+        }
+        for path in [".github/workflows/ci.yml", ".gitlab-ci.yml"] {
+            let exists = project.join(path).exists();
+            assert_eq!(exists, *workflow == Some(path), "{name}: {path}");
+            if exists {
+                let text = std::fs::read_to_string(project.join(path)).unwrap();
+                let parsed = yaml_rust2::YamlLoader::load_from_str(&text);
+                assert!(
+                    parsed.is_ok_and(|docs| docs.len() == 1),
+                    "{name}: {path} is not YAML"
+                );
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Hostile surroundings (issue 13)
 

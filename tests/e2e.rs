@@ -6,6 +6,7 @@
 
 mod support;
 
+use std::io::BufRead;
 use std::sync::OnceLock;
 
 use serde_json::json;
@@ -258,6 +259,31 @@ fn the_tutorial_router_answers_every_row_of_the_wire_protocol() {
             .contains("name")
     );
 
+    // Beside the one endpoint: a health check and a description of it.
+    let health = request(&server.addr, "GET", "/healthz", "");
+    assert_eq!(
+        (health.status, health.json()),
+        (200, json!({"status": "ok"}))
+    );
+    let openapi = request(&server.addr, "GET", "/openapi.json", "");
+    assert_eq!(openapi.status, 200);
+    openapi_is_valid(&openapi.body);
+    let document = openapi.json();
+    assert_eq!(document["openapi"], "3.1.0");
+    let calls = document["paths"]["/"]["post"]["requestBody"]["content"]["application/json"]
+        ["schema"]["oneOf"]
+        .as_array()
+        .unwrap();
+    let fib = calls
+        .iter()
+        .find(|call| call["title"] == "math.fib")
+        .unwrap();
+    let num = &fib["properties"]["kwargs"]["properties"]["num"];
+    assert_eq!(num["x-rust-type"], "u64");
+    assert_eq!(num["default"], 10);
+    assert_eq!(num["anyOf"][0]["type"], "integer");
+    assert_eq!(fib["description"], "Return the num'th Fibonacci number.");
+
     let big = vec![b' '; 1024 * 1024 + 1];
     let too_large = request_bytes(&server.addr, "POST", "/", &big);
     assert_eq!(
@@ -297,6 +323,30 @@ fn the_tutorial_router_answers_every_row_of_the_wire_protocol() {
         "one log line per request:\n{stderr}"
     );
     assert!(stderr.contains("ref=failing.explode status=500"));
+}
+
+/// Checks an OpenAPI document with openapi-spec-validator (PyPI), which CI
+/// installs and names in `POP_CREATE_OPENAPI_VALIDATOR`; elsewhere it is
+/// taken from PATH, and the check is skipped with a note when absent.
+fn openapi_is_valid(document: &str) {
+    let validator = std::env::var_os("POP_CREATE_OPENAPI_VALIDATOR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| "openapi-spec-validator".into());
+    let scratch = Scratch::new("openapi");
+    let file = scratch.join("openapi.json");
+    std::fs::write(&file, document).unwrap();
+    match std::process::Command::new(&validator).arg(&file).output() {
+        Ok(output) => assert!(
+            output.status.success(),
+            "the document is not valid OpenAPI:\n{}{}\n{document}",
+            text(&output.stdout),
+            text(&output.stderr)
+        ),
+        Err(_) if std::env::var_os("CI").is_none() => {
+            eprintln!("openapi-spec-validator is not installed: /openapi.json not validated");
+        }
+        Err(err) => panic!("CI must provide {}: {err}", validator.display()),
+    }
 }
 
 #[test]
@@ -555,6 +605,171 @@ fn a_project_grows_and_passes_its_checks_after_every_add() {
     assert_eq!(status.code(), Some(130));
 }
 
+/// A `pre` contract that refuses a kwarg value, on the tutorial's `math.fib`.
+const MATH_CONTRACTS: &str = r#"use pop::prelude::*;
+
+/// fib is served up to 90: fib(91) does not fit a u64's neighbours.
+pub fn pre_fib(_hub: &Hub, ctx: &Ctx) -> Result<()> {
+    match ctx.arg::<u64>("num")? {
+        Some(num) if num > 90 => bail!("num is at most 90, not {num}"),
+        _ => Ok(()),
+    }
+}
+"#;
+
+/// Functions exposed under names Rust cannot spell.
+const NAMES: &str = r#"use pop::prelude::*;
+
+/// Every name.
+#[plugin(name = "list-all")]
+pub fn list_all(_hub: &Hub) -> Vec<String> {
+    vec!["ada".to_owned(), "grace".to_owned()]
+}
+
+/// A keyword as a name.
+#[plugin(name = "type")]
+pub fn kind(_hub: &Hub) -> &'static str {
+    "names"
+}
+"#;
+
+/// A plugin file that declines to load.
+const GPU: &str = r#"use pop::prelude::*;
+
+/// Load condition: this machine has no GPU.
+pub fn available(_hub: &Hub) -> Result<()> {
+    bail!("no GPU on this machine")
+}
+
+/// Renders, where there is a GPU.
+#[plugin]
+pub fn render(_hub: &Hub) -> u64 {
+    1
+}
+"#;
+
+/// A collection source whose `gather` wants an argument its contract does not have.
+const BAD_SOURCE: &str = r#"use pop::prelude::*;
+
+/// Needs a limit the collection never passes.
+#[plugin]
+pub fn gather(_hub: &Hub, limit: u8) -> Result<Value> {
+    Ok(json!(limit))
+}
+"#;
+
+#[test]
+fn contracts_conditions_aliases_and_the_new_patterns_work_in_a_real_app() {
+    let scratch = Scratch::new("semantics");
+    ok(pop_create(
+        &scratch.path,
+        &["new", "semantics", "--vcs", "none"],
+    ));
+    let project = scratch.join("semantics");
+    for step in [
+        ["add-sub", "events", "--pattern", "beacon"],
+        ["add-sub", "stamped", "--pattern", "flow"],
+        ["add-sub", "facts", "--pattern", "collection"],
+        ["add-sub", "rpc", "--pattern", "router"],
+    ] {
+        ok(pop_create(&project, &step));
+    }
+    ok(pop_create(&project, &["add-plugin", "facts", "disk"]));
+    let flow = std::fs::read_to_string(project.join("src/stamped/init.rs")).unwrap();
+    assert!(
+        flow.contains(r#"pub const UPSTREAM: Option<&str> = Some("events");"#),
+        "a flow takes from the beacon added before it"
+    );
+    std::fs::write(project.join("src/rpc/math.rs"), SPEC_MATH).unwrap();
+    std::fs::create_dir_all(project.join("src/rpc/contracts")).unwrap();
+    std::fs::write(project.join("src/rpc/contracts/math.rs"), MATH_CONTRACTS).unwrap();
+    std::fs::write(project.join("src/rpc/names.rs"), NAMES).unwrap();
+    std::fs::write(project.join("src/rpc/gpu.rs"), GPU).unwrap();
+    // SPEC's math.rs is written compactly; a user's editor formats it (after
+    // the build that adds new files to src/subs.rs, where cargo fmt finds them).
+    cargo(&project, &["build", "--quiet"]);
+    cargo(&project, &["fmt"]);
+    passes_its_checks(&project);
+
+    let log = scratch.join("app.log");
+    let port = free_port().to_string();
+    let log_arg = log.display().to_string();
+    let mut server = serve_with_pop_create(&project, &["--port", &port, "--log-file", &log_arg]);
+
+    // The contract refuses over HTTP, naming itself; allowed values still work.
+    let refused = server.get(r#"{"ref": "math.fib", "kwargs": {"num": 91}}"#);
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let error = &refused.json()["error"];
+    assert_eq!(error["kind"], "contract_refused");
+    assert_eq!(error["contract"], "rpc.contracts.math.pre_fib");
+    let message = error["message"].as_str().unwrap();
+    assert!(message.contains("num is at most 90, not 91"), "{message}");
+    let allowed = server.get(r#"{"ref": "math.fib", "kwargs": {"num": "90"}}"#);
+    assert_eq!(allowed.json(), json!({"ref": 2880067194370816120u64}));
+
+    // Aliases, and a declined plugin's 404 that says why.
+    let all = server.get(r#"{"ref": "names.list-all"}"#);
+    assert_eq!(all.json(), json!({"ref": ["ada", "grace"]}));
+    assert_eq!(
+        server.get(r#"{"ref": "names.type"}"#).json(),
+        json!({"ref": "names"})
+    );
+    assert_eq!(server.get(r#"{"ref": "names.list_all"}"#).status, 404);
+    let declined = server.get(r#"{"ref": "gpu.render"}"#);
+    assert_eq!(declined.status, 404);
+    assert!(
+        declined.body.contains("no GPU on this machine"),
+        "{}",
+        declined.body
+    );
+
+    // The collection printed what it gathered, sync and async sources alike.
+    let mut line = String::new();
+    while !line.starts_with("facts: ") {
+        line.clear();
+        assert!(
+            server.stdout.read_line(&mut line).unwrap() > 0,
+            "no facts line"
+        );
+    }
+    let facts: serde_json::Value = serde_json::from_str(line["facts: ".len()..].trim()).unwrap();
+    assert_eq!(facts["system"]["os"], std::env::consts::OS);
+    assert!(facts["process"]["pid"].is_u64(), "{facts}");
+    assert_eq!(facts["disk"], json!({"source": "disk"}));
+    // The beacon's ticks went through the flow stage.
+    let last = r#"stamped: {"source":"ticks","stages":["stamped"],"tick":3}"#;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains(last)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the pipeline never ran"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let (code, _) = server.terminate();
+    assert_eq!(code, Some(0));
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        log.contains(r#"events: {"source":"ticks","tick":1}"#),
+        "{log}"
+    );
+
+    // A source that breaks its sub's signature contract fails the build.
+    std::fs::write(project.join("src/facts/bad.rs"), BAD_SOURCE).unwrap();
+    let build = cargo_output(&project, &["build", "--quiet"]);
+    assert!(!build.status.success());
+    let stderr = text(&build.stderr);
+    assert!(
+        stderr.contains(
+            "src/facts/bad.rs:5: `gather` breaks the signature contract src/facts/contracts/init.rs"
+        ) && stderr.contains("parameter `limit: u8` is not in the contract"),
+        "{stderr}"
+    );
+}
+
 /// An extension's `rpc` plugins, a nested sub, a load hook and an option.
 const EXT_INIT: &str = r#"//! The ext crate's part of the `rpc` sub.
 
@@ -617,6 +832,10 @@ fn a_vertical_crate_merges_its_plugins_options_and_hooks_into_an_app() {
     assert!(
         !ext.join("runtime").exists(),
         "the member uses the app's runtime"
+    );
+    assert!(
+        !ext.join(".github").exists(),
+        "the app's CI checks its members"
     );
     let manifest = std::fs::read_to_string(app.join("Cargo.toml")).unwrap();
     assert!(manifest.contains("members = [\"ext\"]"), "{manifest}");

@@ -277,26 +277,132 @@ fn a_release_build_gives_the_same_answers_as_a_debug_build() {
     }
 }
 
-/// The CI workflow a new project gets runs, step by step, as its runner would.
+/// The CI workflows a new project can get run, step by step, as their
+/// runners would: GitHub's and GitLab's name the same commands.
 #[test]
 fn the_ci_workflows_steps_pass_when_run_here() {
+    use yaml_rust2::{Yaml, YamlLoader};
+
     let scratch = Scratch::new("ci-steps");
     let project = router_project(&scratch, "ciapp");
-    let workflow = std::fs::read_to_string(project.join(".github/workflows/ci.yml")).unwrap();
-    let steps: Vec<&str> = workflow
-        .lines()
-        .filter_map(|line| line.trim().strip_prefix("run: "))
-        .collect();
-    assert_eq!(steps.len(), 3, "fmt, clippy and test:\n{workflow}");
+    let read = |path: &Path| {
+        let text = std::fs::read_to_string(path).unwrap();
+        YamlLoader::load_from_str(&text).unwrap().remove(0)
+    };
+    let commands = |list: &Yaml| -> Vec<String> {
+        list.as_vec()
+            .unwrap()
+            .iter()
+            .filter_map(|step| match step {
+                Yaml::String(command) => Some(command.clone()),
+                step => step["run"].as_str().map(str::to_owned),
+            })
+            .collect()
+    };
+    let github = read(&project.join(".github/workflows/ci.yml"));
+    let steps = commands(&github["jobs"]["check"]["steps"]);
+    assert_eq!(steps.len(), 3, "fmt, clippy and test: {steps:?}");
+    assert!(
+        steps
+            .iter()
+            .any(|s| s.starts_with("cargo test") && s.contains("--locked"))
+    );
+
+    let other = Scratch::new("ci-gitlab");
+    ok(pop_create(
+        &other.path,
+        &["new", "glapp", "--vcs", "none", "--ci", "gitlab"],
+    ));
+    let gitlab = read(&other.join("glapp/.gitlab-ci.yml"));
+    assert_eq!(
+        commands(&gitlab["check"]["script"]),
+        steps,
+        "the same checks"
+    );
+
     for step in &steps {
         let words: Vec<&str> = step.split_whitespace().collect();
         assert_eq!(words[0], "cargo", "{step}");
         cargo(&project, &words[1..]);
     }
-    assert!(
-        steps
-            .iter()
-            .any(|s| s.contains("--locked") && s.starts_with("cargo test"))
-    );
     assert_no_machine_paths(Path::new(&project));
+}
+
+/// A router project's Docker build context holds everything its Dockerfile
+/// needs: the context as Docker sends it (less what `.dockerignore` leaves
+/// out) builds as the Dockerfile's build stage does, and the binary the
+/// second stage copies is what that build makes. With a Docker daemon at
+/// hand, the image is built too.
+#[test]
+fn a_router_projects_docker_context_builds_its_image() {
+    let scratch = Scratch::new("docker");
+    let project = router_project(&scratch, "dockapp");
+    let dockerfile = std::fs::read_to_string(project.join("Dockerfile")).unwrap();
+    let ignored: Vec<String> = std::fs::read_to_string(project.join(".dockerignore"))
+        .unwrap()
+        .lines()
+        .map(|line| line.trim().trim_start_matches('/').to_owned())
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .collect();
+    for needed in ["Cargo.toml", "Cargo.lock", "build.rs", "src", "runtime"] {
+        assert!(project.join(needed).exists(), "{needed} is missing");
+        assert!(
+            !ignored.contains(&needed.to_owned()),
+            "{needed} is left out of the context"
+        );
+    }
+    assert!(
+        dockerfile.contains("ENV DOCKAPP_ADDR=0.0.0.0"),
+        "{dockerfile}"
+    );
+    assert!(dockerfile.contains("USER app"), "runs without privileges");
+
+    // The build stage, on the context alone: `COPY . .`, then its RUN line.
+    let context = scratch.join("context");
+    std::fs::create_dir_all(&context).unwrap();
+    for entry in std::fs::read_dir(&project).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if ignored.contains(&name) {
+            continue;
+        }
+        let target = context.join(&name);
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+    let run = dockerfile
+        .lines()
+        .find_map(|line| line.strip_prefix("RUN cargo "))
+        .expect("the build stage runs cargo");
+    let words: Vec<&str> = run.split_whitespace().collect();
+    cargo(&context, &words);
+    let copied = dockerfile
+        .lines()
+        .find_map(|line| line.strip_prefix("COPY --from=build /src/target/"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the second stage copies the binary");
+    assert!(
+        target_dir().join(copied).is_file(),
+        "{copied} was not built"
+    );
+
+    let daemon = Command::new("docker").arg("info").output();
+    if !daemon.is_ok_and(|output| output.status.success()) {
+        eprintln!("no Docker daemon here: the image itself is not built");
+        return;
+    }
+    let tag = format!("pop-create-test-dockapp-{}", std::process::id());
+    let build = Command::new("docker")
+        .args(["build", "-q", "-t", &tag, "."])
+        .current_dir(&project)
+        .output()
+        .unwrap();
+    assert!(
+        build.status.success(),
+        "docker build:\n{}",
+        text(&build.stderr)
+    );
+    let _ = Command::new("docker").args(["rmi", &tag]).output();
 }

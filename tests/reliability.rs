@@ -305,7 +305,9 @@ fn start_up_errors_name_the_option_and_where_it_came_from() {
         command.envs(env.iter().copied());
         command.stdin(Stdio::null()).output().unwrap()
     };
-    let cases: &[(&[&str], &[(&str, &str)], &str)] = &[
+    // Arguments, environment, and what the one error line must say.
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: &[Case] = &[
         (
             &["--addr", "999.1.1.1"],
             &[],

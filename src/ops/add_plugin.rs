@@ -46,7 +46,17 @@ pub fn plan(options: &AddPluginOptions) -> Result<AddPlugin> {
     };
     let dir = generation::sub_dir(&entry.dirs, top, sub.nested());
     let reference = format!("{sub}.{}", name.as_str());
-    let file = generation::plugin_file(&answers, &sub.to_string(), name.as_str(), &dir)?;
+    // A top-level sub's pattern decides what its plugins define; a nested
+    // sub has none of its own.
+    let pattern = if sub.nested().is_empty() {
+        super::add_sub::recorded_subs(&record)
+            .into_iter()
+            .find(|(recorded, _)| recorded == sub.top().as_str())
+            .map(|(_, pattern)| pattern)
+    } else {
+        None
+    };
+    let file = generation::plugin_file(&answers, &sub.to_string(), pattern, name.as_str(), &dir)?;
     if project.root.join(&file.path).exists() {
         return Ok(AddPlugin::Exists(format!(
             "plugin `{reference}` already exists ({}); nothing to do",

@@ -70,9 +70,11 @@ pub fn plan(options: &AddSubOptions) -> Result<AddSub> {
 
     let mut manifest = project.manifest()?;
     let formatter = conf_edit::rustfmt_in(&project.root, manifest.edition());
+    let mut subs = recorded_subs(&record);
+    subs.push((sub.to_owned(), *pattern));
     let mut changes = Changes::new(&project.root, record);
     let mut planned = Planned::new(&project.root);
-    for file in generation::sub_files(&answers, sub, *pattern)? {
+    for file in generation::sub_files(&answers, sub, *pattern, &subs)? {
         planned.write(&file.path, &file.contents);
         changes.create(file);
     }
@@ -144,4 +146,13 @@ fn check_router_options(declaration: &Declaration) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The subs pop-create recorded, with their patterns, in the order added.
+pub fn recorded_subs(record: &Record) -> Vec<(String, Pattern)> {
+    record
+        .subs()
+        .into_iter()
+        .filter_map(|(sub, pattern)| Some((sub, Pattern::from_name(&pattern)?)))
+        .collect()
 }

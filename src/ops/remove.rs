@@ -129,7 +129,8 @@ pub fn remove_sub(project: &Project, name: &SubName, force: bool) -> Result<Chan
     }
     // Files of the sub's template outside its directory (a router's test).
     if let Some(pattern) = pattern {
-        for file in generation::sub_files(&answers, sub, pattern)? {
+        let subs = super::add_sub::recorded_subs(&record);
+        for file in generation::sub_files(&answers, sub, pattern, &subs)? {
             if file.path.starts_with("src") {
                 continue;
             }

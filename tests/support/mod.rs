@@ -159,7 +159,7 @@ pub fn serve_with_pop_create(project: &Path, args: &[&str]) -> Server {
     let mut run = command(env!("CARGO_BIN_EXE_pop-create"), project, &["run", "--"]);
     run.args(args);
     for (name, _) in std::env::vars() {
-        let generated = ["POPPY_", "GROWER_", "HOST_", "EXT_"];
+        let generated = ["POPPY_", "GROWER_", "HOST_", "EXT_", "SEMANTICS_"];
         if generated.iter().any(|prefix| name.starts_with(prefix)) {
             run.env_remove(name);
         }

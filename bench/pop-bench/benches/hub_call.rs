@@ -124,6 +124,27 @@ fn triple(c: &mut Criterion) {
     group.finish();
 }
 
+/// `rpc.checked.triple`: `triple` under one sync `pre` contract, on both paths.
+fn contract(c: &mut Criterion) {
+    let rt = runtime();
+    let hub = &pop_bench::hub();
+    let mut group = c.benchmark_group("triple_one_pre");
+    group.bench_function("direct", |b| {
+        b.iter(|| pop_bench::checked::triple(black_box(hub), black_box(33)));
+    });
+    group.bench_function("by_ref", |b| {
+        b.to_async(&rt).iter(|| async move {
+            hub.call(
+                black_box("rpc.checked.triple"),
+                json!({ "num": black_box(33) }),
+            )
+            .await
+            .unwrap()
+        });
+    });
+    group.finish();
+}
+
 /// What building and dropping the kwargs object costs on its own (part of `by_ref`).
 fn kwargs(c: &mut Criterion) {
     let mut group = c.benchmark_group("kwargs");
@@ -136,5 +157,5 @@ fn kwargs(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, fib, triple, kwargs);
+criterion_group!(benches, fib, triple, contract, kwargs);
 criterion_main!(benches);

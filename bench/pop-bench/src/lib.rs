@@ -3,8 +3,11 @@
 //! like the code `pop-build` generates for a project with one `rpc` sub.
 //!
 //! The benchmarks compare a call by reference (`hub.call("rpc.math.fib", …)`)
-//! with the direct, typed call of the same function (`math::fib(&hub, 11)`).
+//! with the direct, typed call of the same function (`math::fib(&hub, 11)`),
+//! and both with the same function wrapped by one `pre` contract
+//! (`checked::triple`), listed in `__POP_SITES` as pop-build lists it.
 
+use pop::__private::{Chain, Contract, Site, Stage};
 use pop::{CrateInfo, Hub, Registry};
 
 /// The tutorial's plugin file, `src/rpc/math.rs`, exactly as SPEC section 5 writes it.
@@ -31,6 +34,50 @@ pub mod math {
     }
 }
 
+/// The same `triple`, in a plugin file with a contract file.
+pub mod checked {
+    use pop::prelude::*;
+
+    /// Triple a number, under a `pre` contract.
+    #[plugin]
+    pub fn triple(_hub: &Hub, #[default(10)] num: u64) -> u64 {
+        num * 3
+    }
+}
+
+/// `contracts/checked.rs`: one `pre` contract that reads a kwarg, as most do.
+pub mod contracts {
+    use pop::prelude::*;
+
+    /// Refuses numbers over a million.
+    pub fn pre_triple(_hub: &Hub, ctx: &Ctx) -> Result<()> {
+        if ctx
+            .kwarg("num")
+            .and_then(Value::as_u64)
+            .is_some_and(|num| num > 1_000_000)
+        {
+            bail!("num is at most a million");
+        }
+        Ok(())
+    }
+}
+
+/// The crate's plugin functions and their contracts, as pop-build lists them.
+#[doc(hidden)]
+pub const __POP_SITES: &[Site] = &[Site {
+    module: "checked",
+    function: "triple",
+    reference: "rpc.checked.triple",
+    chain: Chain {
+        pre: &[Contract {
+            name: "rpc.contracts.checked.pre_triple",
+            run: Stage::Sync(contracts::pre_triple),
+        }],
+        call: None,
+        post: &[],
+    },
+}];
+
 /// What `pop-build` would generate for an app `poppy` with a sub `rpc`
 /// holding `math.rs`.
 pub fn register(registry: &mut Registry) {
@@ -51,6 +98,14 @@ pub fn register(registry: &mut Registry) {
         "math",
         "src/rpc/math.rs",
         &[math::__pop_plugin_fib(), math::__pop_plugin_triple()],
+        None,
+    );
+    krate.module(
+        &["rpc"],
+        "checked",
+        "src/rpc/checked.rs",
+        &[checked::__pop_plugin_triple()],
+        None,
     );
 }
 
@@ -86,5 +141,16 @@ mod tests {
         let sub = hub.sub("rpc").unwrap();
         let routed = pop::block_on(sub.call(&hub, "math.fib", json!({"num": "11"})));
         assert_eq!(routed.unwrap(), json!(89));
+        assert_eq!(super::checked::triple(&hub, 33), 99);
+        assert_eq!(
+            call("rpc.checked.triple", json!({"num": 33})).unwrap(),
+            json!(99)
+        );
+        let refused = call("rpc.checked.triple", json!({"num": 2_000_000})).unwrap_err();
+        assert_eq!(
+            refused.kind(),
+            "contract_refused",
+            "the contract runs: {refused}"
+        );
     }
 }

@@ -27,6 +27,7 @@ use std::path::{Path, PathBuf};
 
 mod codegen;
 mod compat;
+pub mod contracts;
 pub mod declaration;
 pub mod module_tree;
 pub mod names;
@@ -35,7 +36,7 @@ mod scan;
 pub use codegen::CrateFacts;
 pub use compat::{Version, compatible};
 pub use declaration::Declaration;
-pub use scan::{Dir, Disk, File, Layout, Source, Sub};
+pub use scan::{Dir, Disk, File, Layout, PluginFn, Signature, Source, Sub};
 
 /// The version of the pop runtime this helper belongs to.
 pub const RUNTIME_VERSION: &str = env!("CARGO_PKG_VERSION");

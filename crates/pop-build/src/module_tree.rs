@@ -61,6 +61,14 @@ fn write_dir(out: &mut String, dir: &Dir, depth: usize) {
         write_dir(&mut inner, nested, depth + 1);
         write_module(out, name, &inner, depth);
     }
+    if !dir.contracts.is_empty() {
+        let inner_indent = "    ".repeat(depth + 1);
+        let mut inner = String::new();
+        for file in &dir.contracts {
+            let _ = writeln!(inner, "{inner_indent}pub mod {};", file.module);
+        }
+        write_module(out, "contracts", &inner, depth);
+    }
 }
 
 /// `pub mod name { body }`, or `pub mod name {}` when empty, as rustfmt writes them.

@@ -1,5 +1,6 @@
-//! What is on disk: each sub's directories, their plugin files and nested
-//! subs, and the functions and hooks each file defines.
+//! What is on disk: each sub's directories, their plugin files, nested subs
+//! and contract files, and what each file defines (plugin functions with
+//! their signatures, hooks, a load condition, sub aliases).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -33,6 +34,8 @@ pub struct Dir {
     pub files: Vec<File>,
     /// Its subdirectories (nested subs), sorted by name.
     pub nested: BTreeMap<String, Dir>,
+    /// The files of its `contracts/` directory, sorted by name.
+    pub contracts: Vec<ContractFile>,
 }
 
 /// One `.rs` file of a sub: a plugin module, or the sub's `init.rs`.
@@ -43,7 +46,11 @@ pub struct File {
     /// The path relative to the crate root, with `/` separators.
     pub path: String,
     /// The `#[plugin]` functions it defines, in file order.
-    pub plugins: Vec<String>,
+    pub plugins: Vec<PluginFn>,
+    /// Whether it defines a load condition, `pub fn available(hub: &Hub) -> Result<()>`.
+    pub available: bool,
+    /// For `init.rs`: whether it names other names of the sub, `pub const ALIASES: &[&str]`.
+    pub aliases: Vec<String>,
     /// For `init.rs`: whether it defines the load hook `init`.
     pub load_hook: bool,
     /// For `init.rs`: whether it defines the start hook `start`.
@@ -51,6 +58,33 @@ pub struct File {
     /// For `init.rs`: whether it defines the run hook `run`.
     pub run_hook: bool,
 }
+
+/// A `#[plugin]` function, as written.
+#[derive(Clone, Debug)]
+pub struct PluginFn {
+    /// Its Rust name.
+    pub name: String,
+    /// The name it is called by: `#[plugin(name = "…")]`, or its Rust name.
+    pub exposed: String,
+    /// Its line in the file.
+    pub line: usize,
+    /// Its signature.
+    pub signature: Signature,
+}
+
+/// A function's signature as text, for signature contracts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signature {
+    /// Whether it is an `async fn`.
+    pub is_async: bool,
+    /// Its named parameters (after the hub): name, type, and whether a
+    /// caller may leave it out (`Option<T>` or `#[default]`).
+    pub params: Vec<(String, String, bool)>,
+    /// Its return type (`()` when none is written).
+    pub returns: String,
+}
+
+pub use crate::contracts::ContractFile;
 
 /// Where the files are read from: the disk, or what a command is about to write.
 pub trait Source {
@@ -110,6 +144,9 @@ impl Layout {
                 }
                 let relative = format!("src/{dir}");
                 let tree = read_dir(source, &path, &relative, &mut layout.dirs)?;
+                for nested in tree.nested.values() {
+                    refuse_aliases(nested)?;
+                }
                 dirs.push((dir.clone(), tree));
             }
             layout.subs.push(Sub {
@@ -119,6 +156,18 @@ impl Layout {
         }
         Ok(layout)
     }
+}
+
+/// Only a top-level sub is reached by name from the hub, so only it has aliases.
+fn refuse_aliases(dir: &Dir) -> Result<(), Error> {
+    if let Some(init) = dir.files.iter().find(|f| !f.aliases.is_empty()) {
+        return Err(Error::new(format!(
+            "{}: `ALIASES` names other names of a nested sub; only a top-level sub has them",
+            init.path
+        ))
+        .hint("move `ALIASES` to the init.rs of the sub in DYNE, or remove it"));
+    }
+    dir.nested.values().try_for_each(refuse_aliases)
 }
 
 /// Reads one directory: `.rs` files are plugin modules, directories nested subs.
@@ -143,6 +192,7 @@ fn read_dir(
         let shown = format!("{relative}/{name}");
         if is_dir {
             if name == "contracts" {
+                found.contracts = crate::contracts::read_dir(source, &path, &shown, watched)?;
                 continue;
             }
             names::validate(NameKind::NestedSub, &name).map_err(|err| {
@@ -169,6 +219,7 @@ fn read_dir(
             found.files.push(read_file(module, &text, &shown)?);
         }
     }
+    crate::contracts::check(&found, relative)?;
     if let Some(file) = found
         .files
         .iter()
@@ -183,12 +234,15 @@ fn read_dir(
     Ok(found)
 }
 
-/// Finds a file's `#[plugin]` functions, or for `init.rs` its hooks.
+/// Finds a file's `#[plugin]` functions and load condition, or for
+/// `init.rs` its hooks, load condition and aliases.
 fn read_file(module: &str, text: &str, shown: &str) -> Result<File, Error> {
     let mut file = File {
         module: module.to_owned(),
         path: shown.to_owned(),
         plugins: Vec::new(),
+        available: false,
+        aliases: Vec::new(),
         load_hook: false,
         start_hook: false,
         run_hook: false,
@@ -198,11 +252,20 @@ fn read_file(module: &str, text: &str, shown: &str) -> Result<File, Error> {
         return Ok(file);
     };
     for item in &parsed.items {
+        if let syn::Item::Const(constant) = item {
+            if module == "init" && constant.ident == "ALIASES" {
+                file.aliases = read_aliases(shown, constant)?;
+            }
+            continue;
+        }
         let syn::Item::Fn(function) = item else {
             continue;
         };
         let ident = function.sig.ident.to_string();
-        if module == "init" {
+        if ident == "available" {
+            check_hook(shown, function, Hook::Available)?;
+            file.available = true;
+        } else if module == "init" {
             // init.rs is the sub's lifecycle, never called by reference.
             match ident.as_str() {
                 "init" => {
@@ -219,16 +282,162 @@ fn read_file(module: &str, text: &str, shown: &str) -> Result<File, Error> {
                 }
                 _ => {}
             }
-        } else if function.attrs.iter().any(|attr| {
+        } else if let Some(attr) = function.attrs.iter().find(|attr| {
             attr.path()
                 .segments
                 .last()
                 .is_some_and(|s| s.ident == "plugin")
         }) {
-            file.plugins.push(ident.trim_start_matches("r#").to_owned());
+            file.plugins.push(read_plugin(function, attr));
         }
     }
+    check_exposed_names(&file)?;
     Ok(file)
+}
+
+/// A `#[plugin]` function's names and signature.
+fn read_plugin(function: &syn::ItemFn, attr: &syn::Attribute) -> PluginFn {
+    let name = function
+        .sig
+        .ident
+        .to_string()
+        .trim_start_matches("r#")
+        .to_owned();
+    // `#[plugin(name = "list-all")]`; the macro reports a malformed one.
+    let exposed = attr
+        .parse_args::<syn::MetaNameValue>()
+        .ok()
+        .and_then(|meta| match meta.value {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(text),
+                ..
+            }) if meta.path.is_ident("name") => Some(text.value()),
+            _ => None,
+        })
+        .unwrap_or_else(|| name.clone());
+    PluginFn {
+        name,
+        exposed,
+        line: function.sig.ident.span().start().line,
+        signature: signature(&function.sig, |arg| {
+            arg.attrs.iter().any(|attr| attr.path().is_ident("default"))
+        }),
+    }
+}
+
+/// A signature as text. `defaulted` tells whether a parameter may be left out
+/// for a reason other than its type (a plugin's `#[default]`).
+pub(crate) fn signature(
+    sig: &syn::Signature,
+    defaulted: impl Fn(&syn::PatType) -> bool,
+) -> Signature {
+    let params = sig
+        .inputs
+        .iter()
+        .skip(1)
+        .filter_map(|input| match input {
+            syn::FnArg::Typed(arg) => {
+                let name = match &*arg.pat {
+                    syn::Pat::Ident(pat) => {
+                        pat.ident.to_string().trim_start_matches("r#").to_owned()
+                    }
+                    other => tokens(other),
+                };
+                let ty = tokens(&*arg.ty);
+                let optional = defaulted(arg) || ty.starts_with("Option<");
+                Some((name, ty, optional))
+            }
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect();
+    let returns = match &sig.output {
+        syn::ReturnType::Default => "()".to_owned(),
+        syn::ReturnType::Type(_, ty) => tokens(&**ty),
+    };
+    Signature {
+        is_async: sig.asyncness.is_some(),
+        params,
+        returns,
+    }
+}
+
+/// Source text without token spacing: `Option<Vec<u8>>`, `&Hub`.
+pub(crate) fn tokens(item: &impl quote::ToTokens) -> String {
+    let text = item.to_token_stream().to_string();
+    let mut out = String::with_capacity(text.len());
+    let mut previous_word = false;
+    let mut pending_space = false;
+    for c in text.chars() {
+        if c == ' ' {
+            pending_space = true;
+            continue;
+        }
+        let word = c.is_alphanumeric() || c == '_' || c == '\'';
+        // Keep the spaces that separate two words (`dyn Trait`, `&'a mut T`).
+        if pending_space && word && previous_word {
+            out.push(' ');
+        }
+        if c == ',' {
+            out.push_str(", ");
+            previous_word = false;
+            pending_space = false;
+            continue;
+        }
+        out.push(c);
+        previous_word = word;
+        pending_space = false;
+    }
+    out.trim_end().to_owned()
+}
+
+/// `pub const ALIASES: &[&str] = &["venv"];`: each alias a valid sub name.
+fn read_aliases(shown: &str, constant: &syn::ItemConst) -> Result<Vec<String>, Error> {
+    let line = constant.ident.span().start().line;
+    let shape = || {
+        Error::new(format!(
+            "{shown}:{line}: `ALIASES` must list the sub's other names as string literals"
+        ))
+        .hint("write `pub const ALIASES: &[&str] = &[\"venv\"];`")
+    };
+    let syn::Expr::Reference(reference) = &*constant.expr else {
+        return Err(shape());
+    };
+    let syn::Expr::Array(array) = &*reference.expr else {
+        return Err(shape());
+    };
+    let mut aliases = Vec::new();
+    for element in &array.elems {
+        let syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(text),
+            ..
+        }) = element
+        else {
+            return Err(shape());
+        };
+        let alias = text.value();
+        names::validate(NameKind::Sub, &alias).map_err(|err| {
+            Error::new(format!("{shown}:{line}: the sub alias `{alias}`: {err}")).hint(err.hint)
+        })?;
+        aliases.push(alias);
+    }
+    Ok(aliases)
+}
+
+/// Two functions of a file must not answer to one name.
+fn check_exposed_names(file: &File) -> Result<(), Error> {
+    for (index, plugin) in file.plugins.iter().enumerate() {
+        for other in &file.plugins[..index] {
+            // A function with an alias no longer answers to its Rust name.
+            if plugin.exposed == other.exposed {
+                return Err(Error::new(format!(
+                    "{}:{}: `{}` is exposed as `{}`, which `{}` already answers to",
+                    file.path, plugin.line, plugin.name, plugin.exposed, other.name
+                ))
+                .hint("give one of them another `#[plugin(name = \"…\")]`"));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The hooks a sub's `init.rs` may define.
@@ -237,6 +446,7 @@ enum Hook {
     Load,
     Start,
     Run,
+    Available,
 }
 
 impl Hook {
@@ -245,6 +455,7 @@ impl Hook {
             Hook::Load => "load",
             Hook::Start => "start",
             Hook::Run => "run",
+            Hook::Available => "load condition",
         }
     }
 
@@ -253,6 +464,9 @@ impl Hook {
             Hook::Load => "`pub fn init(hub: &mut Hub) -> Result<()>`",
             Hook::Start => "`pub fn start(hub: &mut Hub) -> Result<()>`",
             Hook::Run => "`pub async fn run(hub: Arc<Hub>) -> Result<()>`",
+            Hook::Available => {
+                "`pub fn available(hub: &Hub) -> Result<()>`, an `Err` saying why it declines"
+            }
         }
     }
 }
@@ -273,6 +487,11 @@ fn check_hook(shown: &str, function: &syn::ItemFn, hook: Hook) -> Result<(), Err
         ))
     } else if hook == Hook::Run && function.sig.asyncness.is_none() {
         Some("`run` must be an `async fn`: it runs beside the other subs' run hooks".to_owned())
+    } else if hook == Hook::Available && matches!(function.sig.output, syn::ReturnType::Default) {
+        Some(
+            "`available` returns `Result<()>`: `Ok` loads, an `Err` declines and says why"
+                .to_owned(),
+        )
     } else if hook != Hook::Run && function.sig.asyncness.is_some() {
         Some(format!(
             "`{name}` must not be `async`: it runs before the hub is shared"

@@ -63,11 +63,18 @@ fn full() -> Fixture {
             ),
             (
                 "src/rpc/math.rs",
-                "#[plugin]\npub fn triple() {}\n#[pop::plugin]\npub async fn fib() {}\nfn helper() {}\n",
+                "#[plugin]\npub fn triple(hub: &Hub) {}\n#[pop::plugin]\npub async fn fib() {}\nfn helper() {}\n",
             ),
             ("src/rpc/admin/users.rs", "#[plugin] fn list() {}\n"),
             ("src/rpc/_private.rs", "#[plugin] fn hidden() {}\n"),
-            ("src/rpc/contracts/math.rs", "pub fn pre() {}\n"),
+            (
+                "src/rpc/contracts/math.rs",
+                "pub fn pre(hub: &Hub, ctx: &Ctx) -> Result<()> { Ok(()) }\npub async fn post_fib(hub: &Hub, ctx: &mut Ctx) -> Result<()> { Ok(()) }\nfn helper() {}\n",
+            ),
+            (
+                "src/rpc/contracts/init.rs",
+                "pub async fn pre_fib(hub: &Hub, ctx: &Ctx) -> Result<()> { Ok(()) }\npub trait Sig { fn triple(hub: &Hub) -> (); }\n",
+            ),
             ("src/rpc/notes.txt", "not a plugin"),
             ("src/more/rpc/extra.rs", "#[plugin] pub fn double() {}\n"),
         ],
@@ -95,6 +102,10 @@ pub mod rpc {
     pub mod admin {
         pub mod users;
     }
+    pub mod contracts {
+        pub mod init;
+        pub mod math;
+    }
     #[path = "../more/rpc"]
     pub mod __dir1 {
         pub mod extra;
@@ -113,7 +124,13 @@ pop::include_generated!();
         .collect();
     assert_eq!(
         watched,
-        ["src/poppy", "src/rpc", "src/rpc/admin", "src/more/rpc"]
+        [
+            "src/poppy",
+            "src/rpc",
+            "src/rpc/admin",
+            "src/rpc/contracts",
+            "src/more/rpc"
+        ]
     );
 }
 
@@ -182,17 +199,34 @@ fn register_calls_dependencies_first_then_hands_over_subs_files_and_hooks() {
     at("krate . load_hook (& [\"poppy\"] , self :: poppy :: init :: init)");
     at("krate . run_hook (& [\"rpc\"] , self :: rpc :: init :: run)");
     at(
-        r#"krate . module (& ["rpc"] , "math" , "src/rpc/math.rs" , & [self :: rpc :: math :: __pop_plugin_triple () , self :: rpc :: math :: __pop_plugin_fib ()])"#,
+        r#"krate . module (& ["rpc"] , "math" , "src/rpc/math.rs" , & [self :: rpc :: math :: __pop_plugin_triple () , self :: rpc :: math :: __pop_plugin_fib ()] , :: core :: option :: Option :: None)"#,
     );
     at(r#"krate . module (& ["rpc" , "admin"] , "users" , "src/rpc/admin/users.rs""#);
     at(r#"krate . sub (& ["rpc"] , "src/more/rpc")"#);
     at(r#"self :: rpc :: __dir1 :: extra :: __pop_plugin_double ()"#);
-    assert!(!compact.contains("hidden"), "`_` files are not plugins");
+    assert!(
+        !compact.contains("__pop_plugin_hidden"),
+        "`_` files are not plugins"
+    );
     assert!(
         !compact.contains("helper"),
         "only #[plugin] functions register"
     );
-    assert!(!compact.contains("contracts"), "contracts are not plugins");
+    assert!(
+        !compact.contains("__pop_plugin_pre"),
+        "contracts are not plugins"
+    );
+    // Every plugin function is a site; contracts run in their documented order.
+    at(
+        r#"Site { module : "subs::rpc::math" , function : "fib" , reference : "rpc.math.fib" , chain : :: pop :: __private :: Chain { pre : & [:: pop :: __private :: Contract { name : "rpc.contracts.math.pre" , run : :: pop :: __private :: Stage :: Sync (self :: rpc :: contracts :: math :: pre) } , :: pop :: __private :: Contract { name : "rpc.contracts.init.pre_fib" , run : :: pop :: __private :: Stage :: Async (__pop_contract_0) }] , call : :: core :: option :: Option :: None , post : & [:: pop :: __private :: Contract { name : "rpc.contracts.math.post_fib" , run : :: pop :: __private :: Stage :: Async (__pop_contract_1) }] } , }"#,
+    );
+    at(
+        r#"Site { module : "subs::rpc::admin::users" , function : "list" , reference : "rpc.admin.users.list""#,
+    );
+    at(
+        r#"Site { module : "subs::rpc::__dir1::extra" , function : "double" , reference : "rpc.extra.double""#,
+    );
+    at("fn __pop_contract_0 < 'a > (hub : & 'a :: pop :: Hub , ctx : & 'a :: pop :: Ctx)");
     at("pub addr : :: std :: net :: IpAddr");
     at("pub token : :: core :: option :: Option < :: std :: string :: String >");
     at("# [doc = \" The port\"]");
@@ -201,7 +235,7 @@ fn register_calls_dependencies_first_then_hands_over_subs_files_and_hooks() {
 
 #[test]
 fn bad_files_and_hooks_are_refused_naming_the_file_and_the_fix() {
-    let conf = "pub const CONFIG: &[Opt] = &[];\npub const CLI_CONFIG: &[Flag] = &[];\npub const SUBCOMMANDS: &[Subcommand] = &[];\npub const DYNE: Dyne = &[(\"rpc\", &[\"rpc\"])];\n";
+    let conf = CONF_RPC;
     let cases: &[(&str, &str, &str, &str)] = &[
         (
             "src/rpc/2math.rs",
@@ -253,6 +287,261 @@ fn bad_files_and_hooks_are_refused_naming_the_file_and_the_fix() {
             "{path}: a hint"
         );
     }
+    let fixture = Fixture::new("missing", &[("src/conf.rs", conf)]);
+    let err = Crate::read(&fixture.0).unwrap_err();
+    assert!(
+        err.message().contains("src/rpc, which is not a directory"),
+        "{err}"
+    );
+}
+
+/// A `src/conf.rs` with one sub, `rpc`.
+const CONF_RPC: &str = "pub const CONFIG: &[Opt] = &[];\npub const CLI_CONFIG: &[Flag] = &[];\npub const SUBCOMMANDS: &[Subcommand] = &[];\npub const DYNE: Dyne = &[(\"rpc\", &[\"rpc\"])];\n";
+
+/// A sub's plugin file `math.rs` with `fib` (plain) and `wait` (async),
+/// plus `files`; the build's error must name `file` and say `why`.
+fn refused(files: &[(&str, &str)], file: &str, why: &str) {
+    let conf = CONF_RPC;
+    let math = "#[plugin]\npub fn fib(hub: &Hub, num: u64) -> u64 { num }\n#[plugin]\npub async fn wait(hub: &Hub) {}\n";
+    let mut all = vec![("src/conf.rs", conf), ("src/rpc/math.rs", math)];
+    all.extend_from_slice(files);
+    let fixture = Fixture::new("refused", &all);
+    let err = match Crate::read(&fixture.0) {
+        Ok(_) => panic!("{files:?} is accepted; expected `{why}`"),
+        Err(err) => err,
+    };
+    assert!(err.message().contains(file), "{files:?}: {err}");
+    assert!(err.message().contains(why), "{files:?}: {err}");
+    assert!(
+        err.hint_text().is_some_and(|h| !h.is_empty()),
+        "{files:?}: a hint"
+    );
+}
+
+const PRE: &str = "(hub: &Hub, ctx: &Ctx) -> Result<()> { Ok(()) }";
+
+#[test]
+fn contracts_for_what_does_not_exist_are_refused() {
+    let pre_fob = format!("pub fn pre_fob{PRE}");
+    refused(
+        &[("src/rpc/contracts/maths.rs", "")],
+        "src/rpc/contracts/maths.rs",
+        "no plugin file src/rpc/maths.rs",
+    );
+    refused(
+        &[("src/rpc/contracts/math.rs", &pre_fob)],
+        "src/rpc/contracts/math.rs:1",
+        "`pre_fob` wraps `fob`",
+    );
+    refused(
+        &[("src/rpc/contracts/init.rs", &pre_fob)],
+        "src/rpc/contracts/init.rs:1",
+        "`pre_fob` wraps `fob`",
+    );
+    refused(
+        &[("src/rpc/contracts/math/x.rs", "")],
+        "src/rpc/contracts/math",
+        "only `.rs` files",
+    );
+}
+
+#[test]
+fn contracts_of_the_wrong_shape_are_refused() {
+    let cases = [
+        (
+            "fn pre(hub: &Hub, ctx: &Ctx) -> Result<()> { Ok(()) }",
+            "must be `pub`",
+        ),
+        (
+            "pub fn pre(hub: &Hub) -> Result<()> { Ok(()) }",
+            "takes 1 parameters, a `pre` contract 2",
+        ),
+        (
+            "pub fn post(hub: &Hub, ctx: &Ctx) -> Result<()> { Ok(()) }",
+            "as `&mut Ctx`",
+        ),
+        (
+            "pub fn pre_fib(hub: &Hub, ctx: &mut Ctx) -> Result<()> { Ok(()) }",
+            "as `&Ctx`",
+        ),
+        (
+            "pub fn call(hub: &Hub, ctx: &Ctx) -> Result<Value> { todo!() }",
+            "a `call` contract 3",
+        ),
+        (
+            "pub fn pre(hub: &Hub, ctx: &Ctx) {}",
+            "must return a `Result`",
+        ),
+    ];
+    for (text, why) in cases {
+        refused(
+            &[("src/rpc/contracts/math.rs", text)],
+            "src/rpc/contracts/math.rs:1",
+            why,
+        );
+    }
+}
+
+#[test]
+fn two_call_contracts_and_mixed_kinds_are_refused() {
+    let call = "pub fn call_fib(hub: &Hub, ctx: &Ctx, next: Next) -> Result<Value> { next.run() }";
+    let wide = "pub fn call(hub: &Hub, ctx: &Ctx, next: Next) -> Result<Value> { next.run() }";
+    refused(
+        &[
+            ("src/rpc/contracts/math.rs", call),
+            ("src/rpc/contracts/init.rs", wide),
+        ],
+        "src/rpc/math.rs:2",
+        "`fib` has two `call` contracts: `call_fib` (src/rpc/contracts/math.rs:1) and `call` (src/rpc/contracts/init.rs:1)",
+    );
+    refused(
+        &[(
+            "src/rpc/contracts/math.rs",
+            &format!("pub async fn pre{PRE}"),
+        )],
+        "src/rpc/contracts/math.rs:1",
+        "`pre` is async and wraps the plain `fn fib`",
+    );
+    refused(
+        &[(
+            "src/rpc/contracts/math.rs",
+            "pub fn call_wait(hub: &Hub, ctx: &Ctx, next: Next) -> Result<Value> { next.run() }",
+        )],
+        "src/rpc/contracts/math.rs:1",
+        "wraps the `async fn wait`",
+    );
+}
+
+#[test]
+fn a_plugin_breaking_its_signature_contract_is_refused() {
+    let sig = |decl: &str| format!("pub trait Sig {{ {decl} }}");
+    let cases = [
+        (
+            "fn triple(hub: &Hub, num: u64) -> u64;",
+            "src/rpc/math.rs: has no `#[plugin]` function `triple`",
+        ),
+        (
+            "fn fib(hub: &Hub, num: u32) -> u64;",
+            "parameter `num` is `u64`, the contract says `u32`",
+        ),
+        (
+            "fn fib(hub: &Hub, num: u64, depth: u8) -> u64;",
+            "it has no parameter `depth: u8`",
+        ),
+        (
+            "fn fib(hub: &Hub) -> u64;",
+            "parameter `num: u64` is not in the contract",
+        ),
+        (
+            "fn fib(hub: &Hub, num: u64) -> Result<u64>;",
+            "it returns `u64`, the contract says `Result<u64>`",
+        ),
+        (
+            "async fn fib(hub: &Hub, num: u64) -> u64;",
+            "it is a plain fn, the contract says an async fn",
+        ),
+    ];
+    for (decl, why) in cases {
+        refused(
+            &[("src/rpc/contracts/init.rs", &sig(decl))],
+            "src/rpc/math.rs",
+            why,
+        );
+    }
+    refused(
+        &[(
+            "src/rpc/contracts/math.rs",
+            &sig("fn fib(hub: &Hub, num: u32) -> u64;"),
+        )],
+        "src/rpc/math.rs:2: `fib` breaks the signature contract src/rpc/contracts/math.rs:1",
+        "u32",
+    );
+    let either = Fixture::new(
+        "either",
+        &[
+            ("src/conf.rs", CONF_RPC),
+            (
+                "src/rpc/a.rs",
+                "#[plugin]\npub async fn gather(hub: &Hub) -> Result<Value> { todo!() }",
+            ),
+            (
+                "src/rpc/b.rs",
+                "#[plugin]\npub fn gather(_hub: &Hub) -> Result<Value> { todo!() }",
+            ),
+            (
+                "src/rpc/contracts/init.rs",
+                &sig("fn gather(hub: &Hub) -> Result<Value>;"),
+            ),
+        ],
+    );
+    Crate::read(&either.0).expect("a plain fn in `Sig` accepts both kinds");
+}
+
+#[test]
+fn aliases_that_clash_or_cannot_be_names_are_refused() {
+    refused(
+        &[(
+            "src/rpc/dup.rs",
+            "#[plugin]\npub fn a(hub: &Hub) {}\n#[plugin(name = \"a\")]\npub fn b(hub: &Hub) {}\n",
+        )],
+        "src/rpc/dup.rs:4",
+        "`b` is exposed as `a`, which `a` already answers to",
+    );
+    refused(
+        &[(
+            "src/rpc/init.rs",
+            "pub const ALIASES: &[&str] = &[\"Not-A-Name\"];",
+        )],
+        "src/rpc/init.rs:1",
+        "the sub alias `Not-A-Name`",
+    );
+    refused(
+        &[("src/rpc/init.rs", "pub const ALIASES: &[&str] = &[NAME];")],
+        "src/rpc/init.rs:1",
+        "string literals",
+    );
+    refused(
+        &[(
+            "src/rpc/admin/init.rs",
+            "pub const ALIASES: &[&str] = &[\"adm\"];",
+        )],
+        "src/rpc/admin/init.rs",
+        "only a top-level sub",
+    );
+    refused(
+        &[("src/rpc/math2.rs", "pub fn available(hub: &Hub) {}")],
+        "src/rpc/math2.rs:1",
+        "`available` returns `Result<()>`",
+    );
+}
+
+#[test]
+fn signatures_read_like_source() {
+    let item: syn::ItemFn = syn::parse_quote! {
+        async fn f(hub: &Hub, a: Option<Vec<u8>>, #[default(3)] b: &'static str, c: HashMap<String, (u8, u16)>) -> pop::Result<Box<dyn Fn()>> {}
+    };
+    let sig = crate::scan::signature(&item.sig, |arg| {
+        arg.attrs.iter().any(|a| a.path().is_ident("default"))
+    });
+    assert!(sig.is_async);
+    assert_eq!(
+        sig.params,
+        [
+            ("a".to_owned(), "Option<Vec<u8>>".to_owned(), true),
+            ("b".to_owned(), "&'static str".to_owned(), true),
+            (
+                "c".to_owned(),
+                "HashMap<String, (u8, u16)>".to_owned(),
+                false
+            ),
+        ]
+    );
+    assert_eq!(sig.returns, "pop::Result<Box<dyn Fn()>>");
+}
+
+#[test]
+fn a_missing_dir_is_refused() {
+    let conf = CONF_RPC;
     let fixture = Fixture::new("missing", &[("src/conf.rs", conf)]);
     let err = Crate::read(&fixture.0).unwrap_err();
     assert!(

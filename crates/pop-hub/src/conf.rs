@@ -813,6 +813,16 @@ fn file_section(
     Ok(values)
 }
 
+/// Refuses to read typed options before the configuration is loaded: every
+/// option would read as missing, and an `Option` one silently as `None`.
+pub fn require_loaded(hub: &crate::Hub, namespace: &str) -> crate::Result<()> {
+    anyhow::ensure!(
+        hub.is_config_loaded(),
+        "`{namespace}`'s options are read before the configuration is loaded: call `hub.load_config()` (in a test, `hub.load_config_from([\"app\"], |_| None)`) first"
+    );
+    Ok(())
+}
+
 /// Reads one option of a namespace for the generated typed `Config`.
 pub fn typed_option<T: DeserializeOwned>(
     values: &Value,
@@ -821,6 +831,6 @@ pub fn typed_option<T: DeserializeOwned>(
 ) -> crate::Result<T> {
     let value = values.get(name).unwrap_or(&Value::Null);
     T::deserialize(value).map_err(|err| {
-        anyhow::anyhow!("option `{namespace}.{name}` is not available as its declared type ({err}); was the configuration loaded?")
+        anyhow::anyhow!("option `{namespace}.{name}` is not available as its declared type ({err})")
     })
 }

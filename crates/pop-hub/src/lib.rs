@@ -27,26 +27,41 @@
 // The macros expand to `::pop::...` paths; this lets the crate use them on itself.
 extern crate self as pop;
 
+mod bind;
 mod call;
 pub mod conf;
+pub mod contract;
+mod error;
 mod hub;
 mod log;
+mod plugin;
+mod probe;
+pub mod queue;
 mod registry;
 mod report;
 #[cfg(feature = "router")]
 pub mod router;
 mod run;
+pub mod testing;
 
-pub use call::{Call, CallError};
+pub use call::Call;
 pub use conf::{ConfigError, Dyne, Flag, Kind, Opt, Subcommand};
+pub use contract::{Ctx, Next};
+pub use error::CallError;
 pub use hub::{Function, Hub, Sub};
+pub use plugin::{BoxFuture, Kwargs, Param, Plugin, PluginCall, Reply, Want};
 pub use pop_macros::plugin;
-pub use registry::{CrateInfo, CrateRegistrar, Param, Plugin, PluginCall, Registry};
+pub use queue::{Queue, Subscription};
+pub use registry::{Available, CrateInfo, CrateRegistrar, Registry};
 pub use report::report;
 pub use run::block_on;
 
 /// Logging for plugins: `pop::tracing::info!("…")` lands in the hub's log.
 pub use tracing;
+
+/// The async runtime the hub runs on, for plugins that sleep, time out or
+/// spawn: `pop::tokio::time::sleep(…)`.
+pub use tokio;
 
 /// The error type of plugins, hooks and start-up: any error, with context.
 pub use anyhow::Error;
@@ -56,15 +71,16 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// What a plugin file usually needs: `use pop::prelude::*;`.
 pub mod prelude {
-    pub use crate::{CallError, Hub, Result, plugin};
+    pub use crate::{CallError, Ctx, Hub, Next, Result, plugin};
     pub use anyhow::{Context as _, anyhow, bail};
     pub use serde_json::{Value, json};
     pub use std::sync::Arc;
 }
 
 /// Includes the code `pop-build` generated for this crate (`src/subs.rs`
-/// calls it): the typed `Config` of the crate's options, and `register`,
-/// which hands its subs, plugins, hooks and options to [`Hub::new`].
+/// calls it): the typed `Config` of the crate's options, `register`, which
+/// hands its subs, plugins, hooks and options to [`Hub::new`], and the list
+/// of its plugin functions with their contracts, which `#[plugin]` reads.
 #[macro_export]
 macro_rules! include_generated {
     () => {
@@ -72,11 +88,31 @@ macro_rules! include_generated {
     };
 }
 
+/// For a crate whose `#[plugin]` functions are not gathered by pop-build
+/// (a test, a benchmark, an example): declares that none has contracts.
+/// Call it once, at the crate root.
+#[macro_export]
+macro_rules! no_sites {
+    () => {
+        #[doc(hidden)]
+        #[allow(dead_code)]
+        pub const __POP_SITES: &[$crate::contract::Site] = &[];
+    };
+}
+
 /// Support for generated code; not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::call::{Args, BoxFuture, flatten, from_result, from_value, or_else};
-    pub use crate::conf::typed_option;
+    pub use crate::bind::{
+        Params, bind, flatten, lenient, or_else, reply_result, reply_value, required,
+    };
+    pub use crate::conf::{require_loaded, typed_option};
+    pub use crate::contract::{
+        CallContract, Chain, Contract, Conv, Post, Pre, Site, Stage, dynamic_async, dynamic_sync,
+        plain, site, typed_async, typed_sync,
+    };
+    pub use crate::probe::*;
     pub use crate::registry::{LoadHookOutput, RunHookFuture};
+    pub use serde;
     pub use serde_json::Value;
 }

@@ -143,6 +143,9 @@ fn log_panic(info: &std::panic::PanicHookInfo<'_>) {
         "thread '{thread}' panicked at {}: {message}",
         location.as_deref().unwrap_or("an unknown place")
     );
+    // The process may be about to end (a panicking `main`, a failed test):
+    // the line must be out before it does.
+    flush();
 }
 
 /// Asks the writer to write every line logged so far, and waits for it a

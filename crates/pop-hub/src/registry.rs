@@ -1,4 +1,5 @@
-//! What crates hand to the hub: subs, plugins, hooks and option tables.
+//! What crates hand to the hub: subs, plugins, hooks, load conditions,
+//! aliases and option tables.
 //!
 //! Every pop crate's generated `register` function fills a [`Registry`]:
 //! first by calling the `register` of each pop crate it depends on, then with
@@ -10,62 +11,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use serde_json::Value;
-
-use crate::call::{BoxFuture, CallError};
 use crate::conf::{Dyne, Flag, Opt, Subcommand};
 use crate::hub::Hub;
-
-/// One `#[plugin]` function, as the macro describes it.
-#[derive(Clone, Copy, Debug)]
-pub struct Plugin {
-    /// The function's name (the last part of its reference).
-    pub name: &'static str,
-    /// Its doc comment.
-    pub doc: &'static str,
-    /// Its named parameters, in order (the hub is not one of them).
-    pub params: &'static [Param],
-    /// The shim that binds kwargs and calls it.
-    pub call: PluginCall,
-}
-
-/// One named parameter of a plugin.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Param {
-    /// The parameter's name: the kwarg that fills it.
-    pub name: &'static str,
-    /// Its Rust type, as written.
-    pub ty: &'static str,
-    /// The `#[default(..)]` expression, as written.
-    pub default: Option<&'static str>,
-    /// True for `Option<T>`: it may be left out.
-    pub optional: bool,
-}
-
-impl Param {
-    /// True when a call must pass this parameter.
-    pub fn is_required(&self) -> bool {
-        self.default.is_none() && !self.optional
-    }
-}
-
-/// How a plugin's shim is called.
-#[derive(Clone, Copy)]
-pub enum PluginCall {
-    /// A plain `fn`.
-    Sync(fn(&Hub, Value) -> Result<Value, CallError>),
-    /// An `async fn`.
-    Async(for<'a> fn(&'a Hub, Value) -> BoxFuture<'a>),
-}
-
-impl std::fmt::Debug for PluginCall {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            PluginCall::Sync(_) => "Sync",
-            PluginCall::Async(_) => "Async",
-        })
-    }
-}
+use crate::plugin::Plugin;
 
 /// What a crate declares in its `src/conf.rs`, plus its name and version.
 #[derive(Clone, Copy, Debug)]
@@ -94,6 +42,11 @@ pub(crate) type RunHook = Box<dyn Fn(Arc<Hub>) -> RunHookFuture + Send + Sync>;
 
 /// The future of a run hook.
 pub type RunHookFuture = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
+
+/// A load condition (pop's `__virtual__`): a plugin file's or a sub's
+/// `available`, evaluated when the sub is added; an `Err` declines, with
+/// the error as the reason.
+pub type Available = fn(&Hub) -> anyhow::Result<()>;
 
 /// What a load hook may return: nothing, or a `Result`.
 pub trait LoadHookOutput {
@@ -125,6 +78,7 @@ pub(crate) struct ModuleDecl {
     pub(crate) module: &'static str,
     pub(crate) file: &'static str,
     pub(crate) plugins: Vec<Plugin>,
+    pub(crate) available: Option<Available>,
 }
 
 pub(crate) struct HookDecl<H> {
@@ -142,6 +96,8 @@ pub struct Registry {
     pub(crate) load_hooks: Vec<HookDecl<LoadHook>>,
     pub(crate) start_hooks: Vec<HookDecl<LoadHook>>,
     pub(crate) run_hooks: Vec<HookDecl<RunHook>>,
+    pub(crate) conditions: Vec<HookDecl<Available>>,
+    pub(crate) aliases: Vec<HookDecl<&'static [&'static str]>>,
 }
 
 impl Registry {
@@ -177,13 +133,15 @@ impl CrateRegistrar<'_> {
         });
     }
 
-    /// Registers the plugins of one module file of the sub at `path`.
+    /// Registers the plugins of one module file of the sub at `path`, and the
+    /// file's load condition (its `available`), if it has one.
     pub fn module(
         &mut self,
         path: &[&'static str],
         module: &'static str,
         file: &'static str,
         plugins: &[Plugin],
+        available: Option<Available>,
     ) {
         self.registry.modules.push(ModuleDecl {
             krate: self.index,
@@ -191,6 +149,26 @@ impl CrateRegistrar<'_> {
             module,
             file,
             plugins: plugins.to_vec(),
+            available,
+        });
+    }
+
+    /// Registers the load condition of the sub at `path` (`available` in its `init.rs`).
+    pub fn available(&mut self, path: &[&'static str], available: Available) {
+        self.registry.conditions.push(HookDecl {
+            krate: self.index,
+            path: path.to_vec(),
+            hook: available,
+        });
+    }
+
+    /// Registers other names of the top-level sub at `path` (`ALIASES` in its
+    /// `init.rs`, pop's `__sub_alias__`): calls by reference may use them.
+    pub fn aliases(&mut self, path: &[&'static str], aliases: &'static [&'static str]) {
+        self.registry.aliases.push(HookDecl {
+            krate: self.index,
+            path: path.to_vec(),
+            hook: aliases,
         });
     }
 

@@ -37,6 +37,7 @@ impl Hub {
         let args = args.into_iter().map(Into::into).collect();
         let loaded = conf::load(self.crates(), args, &env)?;
         self.opt = loaded.opt;
+        self.config_loaded = true;
         self.opt_sources = loaded.sources;
         self.subcommand = loaded.subcommand;
         if let Some(app) = self.app() {
@@ -126,16 +127,23 @@ mod signals {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
+        // The handlers are installed before this returns, so a signal that
+        // comes as soon as the app announces itself is already ours (not the
+        // default action, which would end the process on the spot).
+        let signals = {
+            let _context = runtime.enter();
+            Signals::new()
+        };
+        let Some(signals) = signals else {
+            return Ok(());
+        };
         std::thread::Builder::new()
             .name("pop-signals".into())
-            .spawn(move || runtime.block_on(stop_on_signals(hub)))?;
+            .spawn(move || runtime.block_on(stop_on_signals(hub, signals)))?;
         Ok(())
     }
 
-    async fn stop_on_signals(hub: Arc<Hub>) {
-        let Some(mut signal) = Signals::new() else {
-            return;
-        };
+    async fn stop_on_signals(hub: Arc<Hub>, mut signal: Signals) {
         signal.next().await;
         tracing::info!("shutting down (a second Ctrl-C stops at once)");
         hub.request_shutdown();

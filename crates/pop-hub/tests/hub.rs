@@ -10,6 +10,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use pop::prelude::*;
 use pop::{CrateInfo, Flag, Kind, Opt, Registry, Subcommand};
 
+// These plugins are registered by hand, as generated code would: none has contracts.
+pop::no_sites!();
+
 /// Plugins as a user writes them (SPEC section 5, plus the other shapes).
 mod math {
     use pop::prelude::*;
@@ -177,6 +180,7 @@ fn ext_register(registry: &mut Registry) {
         "ext_math",
         "src/rpc/ext_math.rs",
         &[ext_math::__pop_plugin_add()],
+        None,
     );
     krate.load_hook(&["rpc"], |_hub| hooked("ext rpc"));
 }
@@ -211,6 +215,7 @@ fn register(registry: &mut Registry) {
             math::__pop_plugin_total(),
             math::__pop_plugin_triple(),
         ],
+        None,
     );
     krate.sub(&["rpc", "admin"], "src/rpc/admin");
     krate.module(
@@ -218,6 +223,7 @@ fn register(registry: &mut Registry) {
         "users",
         "src/rpc/admin/users.rs",
         &[users::__pop_plugin_list()],
+        None,
     );
     krate.load_hook(&["rpc", "admin"], |_hub| hooked("app rpc.admin"));
     krate.sub(&["tools"], "src/tools");
@@ -510,6 +516,7 @@ fn two_crates_defining_one_reference_is_an_error_naming_both() {
             "math",
             "src/rpc/math.rs",
             &[ext_math::__pop_plugin_fib()],
+            None,
         );
         let mut app = registry
             .krate(CrateInfo {
@@ -522,6 +529,7 @@ fn two_crates_defining_one_reference_is_an_error_naming_both() {
             "math",
             "src/rpc/math.rs",
             &[math::__pop_plugin_fib()],
+            None,
         );
     }
     let err = Hub::new(clashing).unwrap_err().to_string();
@@ -820,4 +828,18 @@ fn run_hooks_start_and_stop_on_request() {
 
     // Nothing to run: returns at once.
     assert!(Hub::new(register).unwrap().run().is_ok());
+}
+
+#[test]
+fn typed_options_read_before_the_configuration_is_loaded_are_refused() {
+    // What the generated `Config::from_hub` checks first.
+    let mut hub = Hub::new(register).unwrap();
+    let err = pop::__private::require_loaded(&hub, "poppy").unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("before the configuration is loaded"),
+        "{err}"
+    );
+    hub.load_config_from(["poppy"], |_| None).unwrap();
+    pop::__private::require_loaded(&hub, "poppy").unwrap();
 }

@@ -1,16 +1,25 @@
 //! The `#[plugin]` attribute of the pop runtime.
 //!
-//! `#[plugin]` leaves the function exactly as written, so calling it directly
-//! stays a plain, type-checked Rust call. Beside it, it generates
-//! `__pop_plugin_<name>()`, which returns a `pop::Plugin`: the function's name,
-//! doc comment and parameters, and a shim that binds JSON kwargs to the
-//! parameters by name. The build script (`pop-build`) hands those to the hub.
+//! A plugin function keeps its signature, so calling it directly stays a
+//! plain, type-checked Rust call. Its body moves to a hidden function beside
+//! it, and `#[plugin]` generates, in named steps:
+//!
+//! * [`wrapper`]: the function itself, which runs the body at once unless
+//!   contracts wrap it or a test hub stands in for it (the build tells the
+//!   macro which functions have contracts, through the crate's
+//!   `__POP_SITES`: a function without any pays one test of a flag);
+//! * [`binder`]: how JSON kwargs bind to the parameters, by name;
+//! * [`shim`]: the call by reference, which binds the kwargs and calls the
+//!   body, or takes the same slow path as the wrapper;
+//! * [`metadata`]: `__pop_plugin_<name>()`, the function's name, doc,
+//!   parameters and shim, which the crate's generated `register` hands to
+//!   the hub.
 
 use proc_macro::TokenStream;
-use proc_macro2::TokenStream as TokenStream2;
+use proc_macro2::{Span, TokenStream as TokenStream2};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{Attribute, Expr, FnArg, ItemFn, Pat, ReturnType, Type};
+use syn::{Attribute, Expr, FnArg, Ident, ItemFn, Pat, ReturnType, Type};
 
 /// Expose a function on the hub as a plugin.
 ///
@@ -19,31 +28,57 @@ use syn::{Attribute, Expr, FnArg, ItemFn, Pat, ReturnType, Type};
 /// it when missing, an `Option<T>` parameter may be absent, and any
 /// `serde::Deserialize` type is accepted. Sync and async functions returning a
 /// `Serialize` value or a `Result` are all accepted.
+///
+/// `#[plugin(name = "list-all")]` exposes the function under a name that is
+/// not a Rust identifier, or is a keyword (`type`): its reference ends with
+/// that name, and its Rust name is not exposed.
 #[proc_macro_attribute]
 pub fn plugin(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let attr = TokenStream2::from(attr);
-    if !attr.is_empty() {
-        return syn::Error::new(attr.span(), "#[plugin] takes no arguments")
-            .to_compile_error()
-            .into();
-    }
     let function = syn::parse_macro_input!(item as ItemFn);
-    match expand(function) {
+    match parse(TokenStream2::from(attr), function).map(|plugin| expand(&plugin)) {
         Ok(tokens) => tokens.into(),
         Err(err) => err.to_compile_error().into(),
     }
 }
 
+/// A plugin function, read from its item.
+struct PluginFn {
+    /// The item with our `#[default]` attributes removed.
+    item: ItemFn,
+    /// The name it is exposed under.
+    exposed: String,
+    /// The hub parameter's name (`__pop_hub` where the user wrote `_`).
+    hub: Ident,
+    params: Vec<Param>,
+    returns: Returns,
+}
+
 /// One named argument of a plugin.
 struct Param {
-    ident: syn::Ident,
+    ident: Ident,
     ty: Type,
     default: Option<Expr>,
     optional: bool,
 }
 
-fn expand(mut function: ItemFn) -> syn::Result<TokenStream2> {
-    let sig = &function.sig;
+/// What a plugin returns: a plain value, or a `Result` whose `Err` is an error.
+enum Returns {
+    Value(Type),
+    Result(Type),
+}
+
+impl Returns {
+    fn ty(&self) -> &Type {
+        match self {
+            Returns::Value(ty) | Returns::Result(ty) => ty,
+        }
+    }
+}
+
+/// Reads the attribute's arguments and the function.
+fn parse(attr: TokenStream2, mut item: ItemFn) -> syn::Result<PluginFn> {
+    let exposed = exposed_name(attr, &item.sig.ident)?;
+    let sig = &item.sig;
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
         return Err(syn::Error::new(
             sig.generics.span(),
@@ -56,30 +91,35 @@ fn expand(mut function: ItemFn) -> syn::Result<TokenStream2> {
             "a plugin function cannot be variadic",
         ));
     }
-    let mut inputs = sig.inputs.iter();
-    match inputs.next() {
-        Some(FnArg::Typed(first)) if matches!(*first.ty, Type::Reference(_)) => {}
+    let hub_problem = "the first parameter of a plugin is the hub: `hub: &Hub`";
+    let hub = match sig.inputs.first() {
+        Some(FnArg::Typed(first)) if matches!(*first.ty, Type::Reference(_)) => match &*first.pat {
+            Pat::Ident(pat) => pat.ident.clone(),
+            Pat::Wild(_) => Ident::new("__pop_hub", Span::call_site()),
+            other => return Err(syn::Error::new(other.span(), hub_problem)),
+        },
         Some(FnArg::Receiver(receiver)) => {
             return Err(syn::Error::new(
                 receiver.span(),
                 "a plugin is a free function; its first parameter is the hub: `hub: &Hub`",
             ));
         }
-        Some(other) => {
+        Some(other) => return Err(syn::Error::new(other.span(), hub_problem)),
+        None => return Err(syn::Error::new(sig.paren_token.span.join(), hub_problem)),
+    };
+    let returns = match &sig.output {
+        ReturnType::Default => Returns::Value(syn::parse_quote!(())),
+        ReturnType::Type(_, ty) if matches!(**ty, Type::ImplTrait(_)) => {
             return Err(syn::Error::new(
-                other.span(),
-                "the first parameter of a plugin is the hub: `hub: &Hub`",
+                ty.span(),
+                "a plugin's return type must be named: the hub turns it into JSON",
             ));
         }
-        None => {
-            return Err(syn::Error::new(
-                sig.paren_token.span.join(),
-                "the first parameter of a plugin is the hub: `hub: &Hub`",
-            ));
-        }
-    }
+        ReturnType::Type(_, ty) if last_segment_is(ty, "Result") => Returns::Result((**ty).clone()),
+        ReturnType::Type(_, ty) => Returns::Value((**ty).clone()),
+    };
     let mut params = Vec::new();
-    for input in inputs {
+    for input in item.sig.inputs.iter_mut().skip(1) {
         let FnArg::Typed(arg) = input else {
             return Err(syn::Error::new(input.span(), "unexpected `self` parameter"));
         };
@@ -89,113 +129,373 @@ fn expand(mut function: ItemFn) -> syn::Result<TokenStream2> {
                 "plugin parameters must be plain names: callers pass them by name",
             ));
         };
-        params.push(Param {
-            ident: pat.ident.clone(),
-            ty: (*arg.ty).clone(),
-            default: None,
-            optional: last_segment_is(&arg.ty, "Option"),
-        });
-    }
-
-    // `#[default(..)]` is ours: read it, then remove it so the function compiles as written.
-    let typed_args = function
-        .sig
-        .inputs
-        .iter_mut()
-        .skip(1)
-        .filter_map(|arg| match arg {
-            FnArg::Typed(arg) => Some(arg),
-            FnArg::Receiver(_) => None,
-        });
-    for (param, arg) in params.iter_mut().zip(typed_args) {
+        // `#[default(..)]` is ours: read it, then remove it so the function compiles as written.
+        let mut default = None;
         let mut kept = Vec::with_capacity(arg.attrs.len());
         for attribute in arg.attrs.drain(..) {
             if attribute.path().is_ident("default") {
-                if param.default.is_some() {
+                if default.is_some() {
                     return Err(syn::Error::new(attribute.span(), "duplicate #[default]"));
                 }
-                param.default = Some(attribute.parse_args::<Expr>()?);
+                default = Some(attribute.parse_args::<Expr>()?);
             } else {
                 kept.push(attribute);
             }
         }
         arg.attrs = kept;
+        params.push(Param {
+            ident: pat.ident.clone(),
+            ty: (*arg.ty).clone(),
+            default,
+            optional: last_segment_is(&arg.ty, "Option"),
+        });
     }
+    Ok(PluginFn {
+        item,
+        exposed,
+        hub,
+        params,
+        returns,
+    })
+}
 
-    let name = &function.sig.ident;
-    let name_str = strip_raw(&name.to_string());
-    let doc = doc_comment(&function.attrs);
-    let constructor = format_ident!("__pop_plugin_{}", name_str);
-    let is_async = function.sig.asyncness.is_some();
-    let returns_result = match &function.sig.output {
-        ReturnType::Default => false,
-        ReturnType::Type(_, ty) => last_segment_is(ty, "Result"),
+/// `name = "…"`, or the function's own name.
+fn exposed_name(attr: TokenStream2, ident: &Ident) -> syn::Result<String> {
+    let own = strip_raw(&ident.to_string());
+    if attr.is_empty() {
+        return Ok(own);
+    }
+    let meta: syn::MetaNameValue = syn::parse2(attr.clone()).map_err(|_| {
+        syn::Error::new(
+            attr.span(),
+            "#[plugin] takes nothing, or `name = \"…\"` to expose it under another name",
+        )
+    })?;
+    let Expr::Lit(syn::ExprLit {
+        lit: syn::Lit::Str(name),
+        ..
+    }) = &meta.value
+    else {
+        return Err(syn::Error::new(
+            meta.value.span(),
+            "the name is a string: `name = \"list-all\"`",
+        ));
     };
+    if !meta.path.is_ident("name") {
+        return Err(syn::Error::new(
+            meta.path.span(),
+            "the only argument of #[plugin] is `name = \"…\"`",
+        ));
+    }
+    let value = name.value();
+    let valid = !value.is_empty() && !value.contains(['.', ' ', '\n', '"']) && value != own;
+    if !valid {
+        return Err(syn::Error::new(
+            name.span(),
+            "an exposed name is one segment of a reference (no `.` or spaces), other than the function's own name",
+        ));
+    }
+    Ok(value)
+}
 
-    // The `take` calls carry the parameter type's span, so a type that cannot be
-    // deserialized is reported at the parameter, not somewhere in the expansion.
-    let bindings: Vec<_> = params
+/// Everything `#[plugin]` emits for one function.
+fn expand(plugin: &PluginFn) -> TokenStream2 {
+    let body = body(plugin);
+    let wrapper = wrapper(plugin);
+    let metadata = metadata(plugin);
+    quote! { #wrapper #body #metadata }
+}
+
+fn body_ident(plugin: &PluginFn) -> Ident {
+    format_ident!(
+        "__pop_body_{}",
+        strip_raw(&plugin.item.sig.ident.to_string())
+    )
+}
+
+/// The user's function, as written, under a hidden name.
+fn body(plugin: &PluginFn) -> TokenStream2 {
+    let mut item = plugin.item.clone();
+    item.sig.ident = body_ident(plugin);
+    item.vis = syn::Visibility::Inherited;
+    item.attrs.retain(|attr| !attr.path().is_ident("doc"));
+    quote! {
+        #[doc(hidden)]
+        #[inline]
+        #item
+    }
+}
+
+/// `const __POP_SITE`: the function's entry in the crate's `__POP_SITES`.
+fn site(plugin: &PluginFn) -> TokenStream2 {
+    let name = strip_raw(&plugin.item.sig.ident.to_string());
+    quote! {
+        const __POP_SITE: &::pop::__private::Site =
+            ::pop::__private::site(crate::__POP_SITES, ::core::module_path!(), #name);
+    }
+}
+
+/// The arguments of a call of the body: the hub, then every parameter.
+fn call_args(plugin: &PluginFn, hub: &Ident) -> TokenStream2 {
+    let params = plugin.params.iter().map(|p| &p.ident);
+    quote! { #hub #(, #params)* }
+}
+
+/// The function under its own name: the body at once on the plain path,
+/// otherwise the runtime's contracted path.
+fn wrapper(plugin: &PluginFn) -> TokenStream2 {
+    let mut item = plugin.item.clone();
+    // `_` cannot be used; the wrapper names the hub. It only passes its
+    // parameters on, so `mut` (the body's business) would be unused here.
+    for (index, input) in item.sig.inputs.iter_mut().enumerate() {
+        let FnArg::Typed(arg) = input else { continue };
+        match &mut *arg.pat {
+            Pat::Wild(_) if index == 0 => {
+                let hub = &plugin.hub;
+                *arg.pat = syn::parse_quote!(#hub);
+            }
+            Pat::Ident(pat) => {
+                pat.mutability = None;
+                pat.by_ref = None;
+            }
+            _ => {}
+        }
+    }
+    let hub = &plugin.hub;
+    let body_fn = body_ident(plugin);
+    let args = call_args(plugin, hub);
+    let site = site(plugin);
+    let kwargs = plugin.params.iter().map(|param| {
+        let key = strip_raw(&param.ident.to_string());
+        let ident = &param.ident;
+        quote! { (#key, (&&::pop::__private::Probe::of(&#ident)).pop_to_json(&#ident)) }
+    });
+    let conv = conv(&plugin.returns);
+    let is_async = item.sig.asyncness.is_some();
+    let (plain, slow) = if is_async {
+        (
+            quote! { return #body_fn(#args).await; },
+            quote! { ::pop::__private::typed_async(#hub, __POP_SITE, __pop_kwargs, move || #body_fn(#args), #conv).await },
+        )
+    } else {
+        (
+            quote! { return #body_fn(#args); },
+            quote! { ::pop::__private::typed_sync(#hub, __POP_SITE, __pop_kwargs, move || #body_fn(#args), #conv) },
+        )
+    };
+    let block = quote! {{
+        #site
+        if ::pop::__private::plain(#hub, __POP_SITE) {
+            #plain
+        }
+        let __pop_kwargs = {
+            use ::pop::__private::{ToJsonBySerialize as _, ToJsonOtherwise as _};
+            ::pop::__private::kwargs(::std::vec![#(#kwargs),*])
+        };
+        #slow
+    }};
+    *item.block = syn::parse2(block).expect("the wrapper's block parses");
+    quote! { #item }
+}
+
+/// The typed path's conversions of the return type, chosen for its type.
+fn conv(returns: &Returns) -> TokenStream2 {
+    let ty = returns.ty();
+    let to_json = quote! { use ::pop::__private::{ToJsonBySerialize as _, ToJsonOtherwise as _}; };
+    let from_json =
+        quote! { use ::pop::__private::{FromJsonByDeserialize as _, FromJsonOtherwise as _}; };
+    let fail = quote! { use ::pop::__private::{FailByFrom as _, FailOtherwise as _}; };
+    match returns {
+        Returns::Value(_) => quote! {
+            ::pop::__private::Conv::<#ty> {
+                peek: |r| { #to_json ::core::option::Option::Some((&&::pop::__private::Probe::<#ty>::NEW).pop_to_json(r)) },
+                into_json: |r| { #to_json ::core::result::Result::Ok((&&::pop::__private::Probe::<#ty>::NEW).pop_to_json(&r)) },
+                from_json: |v| {
+                    #from_json
+                    match (&&::pop::__private::Probe::<#ty>::NEW).pop_from_json(v) {
+                        ::core::result::Result::Ok(r) => r,
+                        ::core::result::Result::Err(message) => ::core::panic!("{}", message),
+                    }
+                },
+                fail: |e| ::core::panic!("{}", e),
+            }
+        },
+        Returns::Result(_) => quote! {
+            ::pop::__private::Conv::<#ty> {
+                peek: |r| {
+                    #to_json
+                    match r {
+                        ::core::result::Result::Ok(t) => ::core::option::Option::Some((&&::pop::__private::Probe::of(t)).pop_to_json(t)),
+                        ::core::result::Result::Err(_) => ::core::option::Option::None,
+                    }
+                },
+                into_json: |r| {
+                    #to_json
+                    match r {
+                        ::core::result::Result::Ok(t) => ::core::result::Result::Ok((&&::pop::__private::Probe::of(&t)).pop_to_json(&t)),
+                        ::core::result::Result::Err(e) => ::core::result::Result::Err(::pop::__private::failed(e)),
+                    }
+                },
+                from_json: |v| {
+                    #from_json
+                    #fail
+                    match (&&::pop::__private::Probe::<<#ty as ::pop::__private::ResultParts>::Ok>::NEW).pop_from_json(v) {
+                        ::core::result::Result::Ok(t) => ::core::result::Result::Ok(t),
+                        ::core::result::Result::Err(message) => ::core::result::Result::Err(
+                            (&&::pop::__private::Probe::<<#ty as ::pop::__private::ResultParts>::Err>::NEW)
+                                .pop_fail(::pop::__private::failed(::pop::__private::message(message))),
+                        ),
+                    }
+                },
+                fail: |e| {
+                    #fail
+                    ::core::result::Result::Err((&&::pop::__private::Probe::<<#ty as ::pop::__private::ResultParts>::Err>::NEW).pop_fail(e))
+                },
+            }
+        },
+    }
+}
+
+/// `fn bind`: the kwargs, bound to the parameters by name in one pass, as a
+/// tuple. A `Params` type has one slot per parameter; the runtime's `bind`
+/// walks the kwargs once and fills them, then defaults and requirements apply.
+fn binder(plugin: &PluginFn) -> TokenStream2 {
+    let types: Vec<&Type> = plugin.params.iter().map(|p| &p.ty).collect();
+    let names: Vec<String> = plugin
+        .params
         .iter()
-        .map(|param| {
-            let ident = &param.ident;
+        .map(|p| strip_raw(&p.ident.to_string()))
+        .collect();
+    let fill = if plugin.params.is_empty() {
+        quote! { let _ = (index, value); }
+    } else {
+        let arms = plugin.params.iter().enumerate().map(|(index, param)| {
             let ty = &param.ty;
-            let key = strip_raw(&ident.to_string());
-            let span = ty.span();
-            match (&param.default, param.optional) {
-                (Some(default), _) => {
-                    let take = quote_spanned! {span=> args.take::<#ty>(#key)? };
-                    quote! { let #ident: #ty = ::pop::__private::or_else(#take, || #default); }
-                }
-                (None, true) => {
-                    let take = quote_spanned! {span=> args.take::<#ty>(#key)? };
-                    quote! { let #ident: #ty = ::pop::__private::flatten(#take); }
-                }
-                (None, false) => {
-                    let take = quote_spanned! {span=> args.require::<#ty>(#key)? };
-                    quote! { let #ident: #ty = #take; }
+            let slot = syn::Index::from(index);
+            // The call carries the parameter type's span, so a type that cannot
+            // be deserialized is reported at the parameter, not in the expansion.
+            let read = quote_spanned! {ty.span()=> ::pop::__private::lenient::<#ty, D>(value)? };
+            quote! { #index => self.#slot = #read, }
+        });
+        quote! {
+            match index {
+                #(#arms)*
+                _ => {}
+            }
+        }
+    };
+    let finish = plugin.params.iter().enumerate().map(|(index, param)| {
+        let ident = &param.ident;
+        let ty = &param.ty;
+        let slot = syn::Index::from(index);
+        let key = &names[index];
+        match (&param.default, param.optional) {
+            (Some(default), _) => {
+                quote! { let #ident: #ty = ::pop::__private::or_else(params.#slot, || #default); }
+            }
+            (None, true) => quote! { let #ident: #ty = ::pop::__private::flatten(params.#slot); },
+            (None, false) => {
+                quote! { let #ident: #ty = ::pop::__private::required(params.#slot, #key)?; }
+            }
+        }
+    });
+    let nones = plugin
+        .params
+        .iter()
+        .map(|_| quote!(::core::option::Option::None));
+    let idents: Vec<&Ident> = plugin.params.iter().map(|p| &p.ident).collect();
+    quote! {
+        fn bind(kwargs: ::pop::Kwargs<'_>) -> ::core::result::Result<(#(#types,)*), ::pop::CallError> {
+            struct Params(#(::core::option::Option<#types>),*);
+            impl ::pop::__private::Params for Params {
+                const NAMES: &'static [&'static str] = &[#(#names),*];
+                fn fill<'de, D: ::pop::__private::serde::Deserializer<'de>>(
+                    &mut self,
+                    index: usize,
+                    value: D,
+                ) -> ::core::result::Result<(), D::Error> {
+                    #fill
+                    ::core::result::Result::Ok(())
                 }
             }
-        })
-        .collect();
-    let arg_idents: Vec<_> = params.iter().map(|p| &p.ident).collect();
-    let call = if is_async {
-        quote! { #name(hub, #(#arg_idents),*).await }
-    } else {
-        quote! { #name(hub, #(#arg_idents),*) }
+            let params = ::pop::__private::bind(kwargs, Params(#(#nones),*))?;
+            #(#finish)*
+            ::core::result::Result::Ok((#(#idents,)*))
+        }
+    }
+}
+
+/// `fn shim`: the call by reference.
+fn shim(plugin: &PluginFn) -> TokenStream2 {
+    let hub = Ident::new("hub", Span::call_site());
+    let body_fn = body_ident(plugin);
+    let args = call_args(plugin, &hub);
+    let idents: Vec<&Ident> = plugin.params.iter().map(|p| &p.ident).collect();
+    let site = site(plugin);
+    let binder = binder(plugin);
+    let reply = match plugin.returns {
+        Returns::Result(_) => quote! { ::pop::__private::reply_result },
+        Returns::Value(_) => quote! { ::pop::__private::reply_value },
     };
-    let finish = if returns_result {
-        quote! { ::pop::__private::from_result(#call) }
-    } else {
-        quote! { ::pop::__private::from_value(#call) }
-    };
-    let body = quote! {
-        let mut args = ::pop::__private::Args::new(kwargs)?;
-        #(#bindings)*
-        args.finish()?;
-        #finish
-    };
-    let shim = if is_async {
+    if plugin.item.sig.asyncness.is_some() {
         quote! {
-            fn shim<'hub>(
-                hub: &'hub ::pop::Hub,
-                kwargs: ::pop::__private::Value,
-            ) -> ::pop::__private::BoxFuture<'hub> {
-                ::std::boxed::Box::pin(async move { #body })
+            #binder
+            fn shim<'a>(
+                hub: &'a ::pop::Hub,
+                reference: &'a str,
+                kwargs: ::pop::Kwargs<'a>,
+                want: ::pop::Want,
+            ) -> ::pop::BoxFuture<'a> {
+                #site
+                ::std::boxed::Box::pin(async move {
+                    if ::pop::__private::plain(hub, __POP_SITE) {
+                        let (#(#idents,)*) = bind(kwargs)?;
+                        return #reply(#body_fn(#args).await, want);
+                    }
+                    ::pop::__private::dynamic_async(hub, __POP_SITE, reference, kwargs, want, move |kwargs| {
+                        ::std::boxed::Box::pin(async move {
+                            let (#(#idents,)*) = bind(::pop::Kwargs::Value(kwargs))?;
+                            #reply(#body_fn(#args).await, ::pop::Want::Value)?.into_value()
+                        })
+                    })
+                    .await
+                })
             }
             ::pop::PluginCall::Async(shim)
         }
     } else {
         quote! {
+            #binder
             fn shim(
                 hub: &::pop::Hub,
-                kwargs: ::pop::__private::Value,
-            ) -> ::core::result::Result<::pop::__private::Value, ::pop::CallError> {
-                #body
+                reference: &str,
+                kwargs: ::pop::Kwargs<'_>,
+                want: ::pop::Want,
+            ) -> ::core::result::Result<::pop::Reply, ::pop::CallError> {
+                #site
+                if ::pop::__private::plain(hub, __POP_SITE) {
+                    let (#(#idents,)*) = bind(kwargs)?;
+                    return #reply(#body_fn(#args), want);
+                }
+                ::pop::__private::dynamic_sync(hub, __POP_SITE, reference, kwargs, want, |kwargs| {
+                    let (#(#idents,)*) = bind(::pop::Kwargs::Value(kwargs))?;
+                    #reply(#body_fn(#args), ::pop::Want::Value)?.into_value()
+                })
             }
             ::pop::PluginCall::Sync(shim)
         }
-    };
-    let param_meta = params.iter().map(|param| {
+    }
+}
+
+/// `__pop_plugin_<name>()`: what the crate's `register` hands the hub.
+fn metadata(plugin: &PluginFn) -> TokenStream2 {
+    let rust_name = strip_raw(&plugin.item.sig.ident.to_string());
+    let constructor = format_ident!("__pop_plugin_{}", rust_name);
+    let exposed = &plugin.exposed;
+    let doc = doc_comment(&plugin.item.attrs);
+    let returns = type_name(plugin.returns.ty());
+    let shim = shim(plugin);
+    let params = plugin.params.iter().map(|param| {
         let key = strip_raw(&param.ident.to_string());
         let ty = type_name(&param.ty);
         let default = match &param.default {
@@ -210,19 +510,19 @@ fn expand(mut function: ItemFn) -> syn::Result<TokenStream2> {
             ::pop::Param { name: #key, ty: #ty, default: #default, optional: #optional }
         }
     });
-    Ok(quote! {
-        #function
-
+    quote! {
         #[doc(hidden)]
         pub fn #constructor() -> ::pop::Plugin {
             ::pop::Plugin {
-                name: #name_str,
+                name: #exposed,
+                rust_name: #rust_name,
                 doc: #doc,
-                params: &[#(#param_meta),*],
+                params: &[#(#params),*],
+                returns: #returns,
                 call: { #shim },
             }
         }
-    })
+    }
 }
 
 /// True when the type is a path whose last segment is `name` (`Option<T>`, `pop::Result<T>`).

@@ -16,8 +16,10 @@
 //! | body over 1 MiB | 413 | `payload_too_large` |
 //! | a body that stalls (5 s) or takes too long (15 s) | 408 | `request_timeout` |
 //! | a large body while others hold the memory set aside for bodies | 503 | `busy` |
+//! | a `pre` contract refused the call (the error names it under `contract`) | 403 | `contract_refused` |
 //! | `GET /healthz` (no plugin is called) | 200 | |
-//! | a path other than `/` and `/healthz` | 404 | `not_found` |
+//! | `GET /openapi.json`: an OpenAPI 3.1 document of the sub's functions | 200 | |
+//! | any other path | 404 | `not_found` |
 //! | a method other than GET or POST | 405 | `method_not_allowed` |
 //!
 //! Every error body is `{"error": {"kind": "…", "message": "…"}}`. An
@@ -38,6 +40,7 @@
 //! It is built on hyper directly: one route needs no router framework, and
 //! leaving axum and tower out takes a third off a new project's cold build.
 
+mod openapi;
 #[cfg(test)]
 mod properties;
 mod request;
@@ -97,6 +100,16 @@ impl From<&str> for ListenAddr {
     }
 }
 
+/// How many threads serve: one per core (`TOKIO_WORKER_THREADS` overrides,
+/// as it does for the app's runtime).
+fn server_threads() -> usize {
+    std::env::var("TOKIO_WORKER_THREADS")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .filter(|&threads| threads > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+}
+
 /// The socket `bind` claimed, kept on the sub until `serve` takes it.
 struct Bound(std::sync::Mutex<Option<std::net::TcpListener>>);
 
@@ -141,11 +154,43 @@ pub async fn serve(hub: Arc<Hub>, sub: &str) -> crate::Result<()> {
                 "the router of `{sub}` has no address: its start hook calls `pop::router::bind`"
             )
         })?;
-    let listener = tokio::net::TcpListener::from_std(listener)?;
     let local = listener.local_addr()?;
-    let router = request::Router::new(hub.clone(), sub, local)?;
+    let router = Arc::new(request::Router::new(hub.clone(), sub, local)?);
     println!("{sub}: serving on http://{local} (Ctrl-C to stop)");
-    server::run(listener, Arc::new(router), hub.shutdown_requested()).await;
+    // One single-threaded runtime per core, each accepting from the same
+    // socket and serving its connections start to end: no task moves
+    // between threads, and no worker wakes another. Plain `fn` plugins still
+    // run on the app runtime's blocking pool (the router keeps its handle).
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let mut workers = Vec::new();
+    for index in 0..server_threads() {
+        let listener = listener.try_clone()?;
+        let (router, slots, hub) = (router.clone(), slots.clone(), hub.clone());
+        let (done, finished) = tokio::sync::oneshot::channel::<crate::Result<()>>();
+        std::thread::Builder::new()
+            .name(format!("{sub}-server-{index}"))
+            .spawn(move || {
+                let served = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(anyhow::Error::from)
+                    .and_then(|runtime| {
+                        runtime.block_on(async {
+                            let listener = tokio::net::TcpListener::from_std(listener)?;
+                            server::run(listener, router, slots, hub.shutdown_requested()).await;
+                            Ok(())
+                        })
+                    });
+                let _ = done.send(served);
+            })
+            .context("cannot start a server thread")?;
+        workers.push(finished);
+    }
+    for finished in workers {
+        finished
+            .await
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("a server thread ended without a word")))?;
+    }
     tracing::info!("{sub}: stopped");
     Ok(())
 }

@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
+use std::ops::Range;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -14,11 +15,13 @@ use hyper::body::{Bytes, Incoming};
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use rustc_hash::FxHashMap;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::{BODY_IDLE_TIMEOUT, BODY_LIMIT, BODY_TIMEOUT};
 use crate::hub::Function;
+use crate::plugin::{Kwargs, Reply, Want};
 use crate::{CallError, Hub};
 
 /// Bodies up to this size need no share of the budget: the connection cap
@@ -28,7 +31,7 @@ const SMALL_BODY: usize = 8 * 1024;
 /// The memory every larger body being read shares, in KiB.
 const BODY_BUDGET_KIB: usize = 16 * 1024;
 
-type Reply = Response<Full<Bytes>>;
+type Answer = Response<Full<Bytes>>;
 
 /// Why a request gets no result: each with its status, kind and message.
 #[derive(Debug)]
@@ -60,6 +63,8 @@ impl Rejection {
             Rejection::BadRequest(_) => StatusCode::BAD_REQUEST,
             Rejection::Call(CallError::UnknownRef { .. }) => StatusCode::NOT_FOUND,
             Rejection::Call(CallError::BadArguments { .. }) => StatusCode::BAD_REQUEST,
+            // The server understood the call and one of its sub's rules refuses it.
+            Rejection::Call(CallError::Refused { .. }) => StatusCode::FORBIDDEN,
             Rejection::Call(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -103,7 +108,7 @@ impl Rejection {
         )
     }
 
-    fn into_reply(self) -> Reply {
+    fn into_reply(self) -> Answer {
         let status = self.status();
         if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!("{}", self.message());
@@ -112,6 +117,9 @@ impl Rejection {
         if let Rejection::Call(err) = &self {
             if let Some(parameter) = err.parameter() {
                 detail["parameter"] = json!(parameter);
+            }
+            if let CallError::Refused { contract, .. } = err {
+                detail["contract"] = json!(contract);
             }
         }
         let body = serde_json::to_vec(&json!({ "error": detail }))
@@ -142,8 +150,12 @@ pub(super) struct Router {
     functions: FxHashMap<Box<str>, Arc<Function>>,
     /// What a bare request gets.
     example: String,
+    /// `GET /openapi.json`.
+    openapi: Bytes,
     /// The memory larger bodies share.
     budget: Arc<Semaphore>,
+    /// The app's runtime, whose blocking pool runs plain `fn` plugins.
+    blocking: tokio::runtime::Handle,
 }
 
 impl Router {
@@ -157,11 +169,21 @@ impl Router {
         );
         let example = example(target, local);
         let functions = target.callable();
+        let mut listed: Vec<&Function> = functions.values().map(|f| &**f).collect();
+        listed.sort_by(|a, b| a.reference().cmp(b.reference()));
+        let app = hub
+            .app()
+            .map_or((sub, "0.0.0"), |app| (app.name, app.version));
+        let openapi = super::openapi::document(app, sub, local, &listed);
+        let openapi =
+            Bytes::from(serde_json::to_vec_pretty(&openapi).expect("a JSON value serializes"));
         Ok(Router {
             sub: sub.to_owned(),
             example,
+            openapi,
             functions,
             budget: Arc::new(Semaphore::new(BODY_BUDGET_KIB)),
+            blocking: tokio::runtime::Handle::current(),
             hub,
         })
     }
@@ -176,7 +198,7 @@ impl Router {
         &self,
         request: Request<Incoming>,
         close: &tokio::sync::Notify,
-    ) -> Reply {
+    ) -> Answer {
         let started = Instant::now();
         let method = request.method().clone();
         let path = request.uri().path().to_owned();
@@ -204,10 +226,16 @@ impl Router {
         &self,
         request: Request<Incoming>,
         reference: &mut Option<String>,
-    ) -> Result<Reply, Rejection> {
+    ) -> Result<Answer, Rejection> {
         let path = request.uri().path();
-        if path == "/healthz" && request.method() == Method::GET {
-            return Ok(json_reply(StatusCode::OK, br#"{"status": "ok"}"#.to_vec()));
+        if request.method() == Method::GET {
+            match path {
+                "/healthz" => {
+                    return Ok(json_reply(StatusCode::OK, br#"{"status": "ok"}"#.to_vec()));
+                }
+                "/openapi.json" => return Ok(json_reply(StatusCode::OK, self.openapi.clone())),
+                _ => {}
+            }
         }
         if path != "/" {
             return Err(Rejection::NotFound(path.to_owned()));
@@ -225,7 +253,7 @@ impl Router {
             return Ok(reply);
         }
         let (called, kwargs) = parse(&body)?;
-        let result = self.call(&called, kwargs).await;
+        let result = self.call(&called, body.clone(), kwargs).await;
         *reference = Some(called);
         Ok(ok(&result.map_err(Rejection::Call)?))
     }
@@ -248,7 +276,13 @@ impl Router {
         };
         let deadline = tokio::time::Instant::now() + BODY_TIMEOUT;
         let mut body = body;
+        // A body of known length is read into one buffer of that size: a
+        // buffer grown by doubling leaves the allocator holes of every size,
+        // which repeated large bodies never fill. One that arrives in a
+        // single frame (most do) is not copied at all.
+        let mut first: Option<Bytes> = None;
         let mut collected: Vec<u8> = Vec::new();
+        let mut total = 0;
         loop {
             let stall = tokio::time::Instant::now() + BODY_IDLE_TIMEOUT;
             let frame = tokio::time::timeout_at(stall.min(deadline), body.frame())
@@ -260,16 +294,29 @@ impl Router {
             let Ok(data) = frame.into_data() else {
                 continue;
             };
-            let total = collected.len() + data.len();
+            total += data.len();
             if total > BODY_LIMIT {
                 return Err(Rejection::PayloadTooLarge);
             }
             if declared.is_none() {
                 share = self.share(total, share).await?;
             }
+            if collected.is_empty() && first.is_none() {
+                first = Some(data);
+                continue;
+            }
+            if let Some(first) = first.take() {
+                let expected = declared.map_or(total, |length| length as usize);
+                collected.reserve_exact(expected.max(total));
+                collected.extend_from_slice(&first);
+            }
             collected.extend_from_slice(&data);
         }
-        Ok((Bytes::from(collected), share))
+        let body = match first {
+            Some(only) => only,
+            None => Bytes::from(collected),
+        };
+        Ok((body, share))
     }
 
     /// The share of the body budget a body of `size` bytes needs: none for a
@@ -301,73 +348,154 @@ impl Router {
         }))
     }
 
-    /// Calls a function of the sub: a plain `fn` on the blocking pool, so it
-    /// cannot stall the async workers; an `async fn` in place.
-    async fn call(&self, reference: &str, kwargs: Value) -> Result<Value, CallError> {
+    /// Calls a function of the sub with the kwargs at `kwargs` in `body`
+    /// (bound straight from the request's text): a plain `fn` on the
+    /// blocking pool, so it cannot stall the async workers; an `async fn` in
+    /// place. Answers JSON text, written as it is.
+    async fn call(
+        &self,
+        reference: &str,
+        body: Bytes,
+        kwargs: Option<Range<usize>>,
+    ) -> Result<Vec<u8>, CallError> {
         let Some(function) = self.functions.get(reference) else {
+            let full = format!("{}.{reference}", self.sub);
             return Err(CallError::UnknownRef {
                 reference: reference.to_owned(),
-                reason: format!(
-                    "no plugin function with this reference in sub `{}`",
-                    self.sub
-                ),
+                reason: self
+                    .hub
+                    .declined()
+                    .find(|(key, _)| full == *key || full.starts_with(&format!("{key}.")))
+                    .map(|(key, reason)| format!("`{key}` declined to load: {reason}"))
+                    .unwrap_or_else(|| {
+                        format!(
+                            "no plugin function with this reference in sub `{}`",
+                            self.sub
+                        )
+                    }),
             });
         };
+        let json = |reply| match reply {
+            Reply::Json(bytes) => Ok(bytes),
+            Reply::Value(value) => serde_json::to_vec(&value).map_err(|err| CallError::Failed {
+                reference: reference.to_owned(),
+                error: err.into(),
+            }),
+        };
         if !function.is_blocking() {
-            return function.call(&self.hub, kwargs).await;
+            let kwargs = kwargs_of(&body, kwargs);
+            return json(function.invoke(&self.hub, kwargs, Want::Json).await?);
         }
         let (hub, function) = (self.hub.clone(), function.clone());
-        let blocking =
-            tokio::task::spawn_blocking(move || function.call(&hub, kwargs).finish_now());
-        blocking.await.unwrap_or_else(|err| {
+        let blocking = self.blocking.spawn_blocking(move || {
+            function
+                .invoke(&hub, kwargs_of(&body, kwargs), Want::Json)
+                .finish_now()
+        });
+        let reply = blocking.await.unwrap_or_else(|err| {
             Err(CallError::Panicked {
                 reference: reference.to_owned(),
                 message: format!("the blocking call did not finish: {err}"),
             })
-        })
+        })?;
+        json(reply)
     }
 }
 
-/// `{"ref": "...", "kwargs": {...}}` → (ref, kwargs); any other key is refused.
-pub(super) fn parse(body: &[u8]) -> Result<(String, Value), Rejection> {
+/// The kwargs at `range` of the body: its JSON text, or none.
+fn kwargs_of(body: &[u8], range: Option<Range<usize>>) -> Kwargs<'_> {
+    match range.and_then(|range| std::str::from_utf8(&body[range]).ok()) {
+        Some(text) => Kwargs::Json(text),
+        None => Kwargs::Value(Value::Null),
+    }
+}
+
+/// `{"ref": "...", "kwargs": {...}}` → the ref, and where the kwargs' JSON
+/// text is in the body (`None` for none, or `null`); any other key is refused.
+///
+/// One pass over the body, keeping only the ref: the kwargs are bound later
+/// straight from their text.
+pub(super) fn parse(body: &[u8]) -> Result<(String, Option<Range<usize>>), Rejection> {
     let bad = |message: String| Rejection::BadRequest(message);
-    let value: Value =
-        serde_json::from_slice(body).map_err(|err| bad(format!("the body is not JSON: {err}")))?;
-    let Value::Object(mut request) = value else {
-        return Err(bad(
-            r#"the body must be a JSON object like {"ref": "math.fib", "kwargs": {"num": 11}}"#
-                .into(),
-        ));
-    };
-    let reference = match request.remove("ref") {
-        Some(Value::String(reference)) => reference,
-        Some(_) => return Err(bad("`ref` must be a string like \"math.fib\"".into())),
-        None => {
-            return Err(bad(
-                "the body has no `ref`: which function should be called?".into(),
-            ));
+    let mut problem = None;
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let parsed = serde::Deserializer::deserialize_map(
+        &mut deserializer,
+        CallVisitor {
+            problem: &mut problem,
+        },
+    )
+    .and_then(|call| deserializer.end().map(|()| call));
+    let (reference, kwargs) = match parsed {
+        Ok(call) => call,
+        Err(err) => {
+            return Err(problem.unwrap_or_else(|| match err.classify() {
+                serde_json::error::Category::Data => bad(
+                    r#"the body must be a JSON object like {"ref": "math.fib", "kwargs": {"num": 11}}"#
+                        .into(),
+                ),
+                _ => bad(format!("the body is not JSON: {err}")),
+            }));
         }
     };
-    let kwargs = request.remove("kwargs").unwrap_or(Value::Null);
-    if let Some(key) = request.keys().next() {
-        return Err(bad(format!(
-            "unknown key `{key}`: a request has only `ref` and `kwargs`"
-        )));
-    }
+    let Some(reference) = reference else {
+        return Err(bad(
+            "the body has no `ref`: which function should be called?".into(),
+        ));
+    };
+    let reference = serde_json::from_str::<String>(reference.get())
+        .map_err(|_| bad("`ref` must be a string like \"math.fib\"".into()))?;
+    let kwargs = kwargs.filter(|raw| raw.get() != "null").map(|raw| {
+        // The raw value borrows from `body`: its place there, to read it again later.
+        let start = raw.get().as_ptr() as usize - body.as_ptr() as usize;
+        start..start + raw.get().len()
+    });
     Ok((reference, kwargs))
 }
 
+/// The two keys of a call, read in one pass; the reason a body is refused
+/// goes to `problem`.
+struct CallVisitor<'p> {
+    problem: &'p mut Option<Rejection>,
+}
+
+impl<'de> serde::de::Visitor<'de> for CallVisitor<'_> {
+    type Value = (Option<&'de RawValue>, Option<&'de RawValue>);
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object with `ref` and `kwargs`")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (mut reference, mut kwargs) = (None, None);
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match &*key {
+                // Checked once every key is read: an unknown key is the first thing to say.
+                "ref" => reference = Some(map.next_value::<&'de RawValue>()?),
+                "kwargs" => kwargs = Some(map.next_value::<&'de RawValue>()?),
+                other => {
+                    *self.problem = Some(Rejection::BadRequest(format!(
+                        "unknown key `{other}`: a request has only `ref` and `kwargs`"
+                    )));
+                    return Err(serde::de::Error::custom("unknown key"));
+                }
+            }
+        }
+        Ok((reference, kwargs))
+    }
+}
+
 /// pop's answer, `{"ref": <value>}`, spelled as pop's router spells it.
-fn ok(value: &Value) -> Reply {
-    let mut body = Vec::with_capacity(32);
+fn ok(value: &[u8]) -> Answer {
+    let mut body = Vec::with_capacity(value.len() + 10);
     body.extend_from_slice(b"{\"ref\": ");
-    serde_json::to_writer(&mut body, value).expect("a JSON value always serializes");
+    body.extend_from_slice(value);
     body.push(b'}');
     json_reply(StatusCode::OK, body)
 }
 
-fn json_reply(status: StatusCode, body: Vec<u8>) -> Reply {
-    let mut reply = Response::new(Full::new(Bytes::from(body)));
+fn json_reply(status: StatusCode, body: impl Into<Bytes>) -> Answer {
+    let mut reply = Response::new(Full::new(body.into()));
     *reply.status_mut() = status;
     reply.headers_mut().insert(
         header::CONTENT_TYPE,

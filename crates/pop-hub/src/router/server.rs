@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use super::request::Router;
-use super::{GRACE, HEADER_TIMEOUT, MAX_CONNECTIONS};
+use super::{GRACE, HEADER_TIMEOUT};
 
 /// hyper's read buffer, which bounds a request's headers (431 beyond it).
 const MAX_HEADERS: usize = 16 * 1024;
@@ -27,13 +27,14 @@ const DRAIN: Duration = Duration::from_millis(100);
 const LINGER: Duration = Duration::from_secs(1);
 
 /// Accepts and serves connections until `shutdown` resolves, then lets the
-/// requests already sent finish, within [`GRACE`].
+/// requests already sent finish, within [`GRACE`]. `slots` caps the
+/// connections of every server thread together.
 pub(super) async fn run(
     listener: TcpListener,
     router: Arc<Router>,
+    slots: Arc<Semaphore>,
     shutdown: impl Future<Output = ()>,
 ) {
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let graceful = GracefulShutdown::new();
     let mut shutdown = pin!(shutdown);
     loop {
