@@ -59,7 +59,7 @@ impl ConfFile {
             return Ok(self.text.clone());
         }
         let (entries, open, close, keep_layout) = self.list(name);
-        let edited = if keep_layout || self.has_comments(&entries, open, close) {
+        let edited = if keep_layout || self.has_comments(open, close) {
             self.insert_keeping_layout(&entries, open, close, items)
         } else {
             let line_start = self.text[..open].rfind('\n').map_or(0, |i| i + 1);
@@ -79,14 +79,12 @@ impl ConfFile {
         self.checked(edited, name)
     }
 
-    /// Whether the list has comments between its entries (which only an
-    /// edit that moves nothing keeps where the user put them).
-    fn has_comments(&self, entries: &[Range<usize>], open: usize, close: usize) -> bool {
-        let mut rest = self.text[open + 1..close].to_owned();
-        for range in entries {
-            rest = rest.replacen(&self.text[range.clone()], "", 1);
-        }
-        rest.contains("//") || rest.contains("/*")
+    /// Whether the list may hold a comment, between its entries or inside
+    /// one (which only an edit that moves nothing keeps where the user put
+    /// it). A `//` inside a string counts too: keeping a layout is never wrong.
+    fn has_comments(&self, open: usize, close: usize) -> bool {
+        let inside = &self.text[open + 1..close];
+        inside.contains("//") || inside.contains("/*")
     }
 
     /// Inserts `items` after the list's last entry without moving a single
@@ -104,8 +102,9 @@ impl ConfFile {
         let close_on_own_line =
             close_line_start > open && text[close_line_start..close].trim().is_empty();
         let after_last = entries.last().map_or(open + 1, |range| range.end);
-        // A comma already after the last entry (before any comment) is kept.
-        let has_comma = text[after_last..close].trim_start().starts_with(',');
+        // A comma already after the last entry (comments may come first) is kept.
+        let comma_at = skip_trivia(text, after_last, close);
+        let has_comma = text[comma_at..close].starts_with(',');
         let mut out = String::with_capacity(text.len() + 64);
         if close_on_own_line {
             let indent = match entries.last() {
@@ -140,7 +139,7 @@ impl ConfFile {
             }
             if has_comma && !entries.is_empty() {
                 // `a, /* c */]` becomes `a, b, /* c */]`: the new items follow the comma.
-                let comma = after_last + text[after_last..].find(',').expect("checked above");
+                let comma = comma_at;
                 out.push_str(&text[after_last..=comma]);
                 out.push(' ');
                 out.push_str(joined.trim_start_matches(", "));
@@ -159,7 +158,7 @@ impl ConfFile {
     /// end); one sharing a line goes with its comma. Nothing else moves.
     pub fn remove(&self, name: &str, indices: &[usize]) -> Result<String> {
         let (entries, open, close, keep_layout) = self.list(name);
-        if !keep_layout && !self.has_comments(&entries, open, close) {
+        if !keep_layout && !self.has_comments(open, close) {
             // Laid out afresh, as rustfmt would lay out what is left.
             let line_start = self.text[..open].rfind('\n').map_or(0, |i| i + 1);
             let prefix_width = self.text[line_start..open].chars().count();
@@ -178,43 +177,68 @@ impl ConfFile {
             return self.checked(edited, name);
         }
         let text = &self.text;
-        let mut out = String::with_capacity(text.len());
-        let mut at = 0;
-        let doomed = entries
-            .iter()
-            .enumerate()
-            .filter(|(index, _)| indices.contains(index));
-        for (_, range) in doomed {
-            let (mut start, mut end) = (range.start, range.end);
+        // What to cut: each doomed entry, and the one comma that separated it
+        // from its neighbours; never a comment.
+        let mut cuts: Vec<Range<usize>> = Vec::new();
+        for (index, range) in entries.iter().enumerate() {
+            if !indices.contains(&index) {
+                continue;
+            }
+            let (start, end) = (range.start, range.end);
             let spaces = |from: usize| {
                 let rest = &text[from..close];
                 rest.len() - rest.trim_start_matches([' ', '\t']).len()
             };
-            let comma_after = text[end + spaces(end)..close].starts_with(',');
-            if comma_after {
-                end += spaces(end) + 1;
-            }
+            let comma = skip_trivia(text, end, close);
+            let comma_after = text[comma..close].starts_with(',');
             let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-            let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
-            let rest_of_line = text[end..line_end].trim();
+            let line_end_of =
+                |from: usize| text[from..].find('\n').map_or(text.len(), |i| from + i);
+            let after_entry = if comma_after { comma + 1 } else { end };
+            let line_end = line_end_of(after_entry);
+            let rest_of_line = text[after_entry..line_end].trim();
             let alone = line_start > open
                 && line_end < close
                 && text[line_start..start].trim().is_empty()
+                && text[end..after_entry]
+                    .trim()
+                    .trim_end_matches(',')
+                    .trim()
+                    .is_empty()
                 && (rest_of_line.is_empty() || rest_of_line.starts_with("//"));
             if alone {
-                start = line_start;
-                end = line_end + 1;
+                // The entry's line goes, with a comment that ends it.
+                cuts.push(line_start..line_end + 1);
+            } else if comma_after && text[end..comma].trim().is_empty() {
+                cuts.push(start..comma + 1 + spaces(comma + 1));
             } else if comma_after {
-                end += spaces(end);
-            } else if let Some(comma) = text[open + 1..start].rfind(',') {
+                // `a /* c */, b`: the entry and its comma go, the comment stays.
+                cuts.push(start..end);
+                cuts.push(comma..comma + 1);
+            } else {
                 // The last entry: the comma before it goes instead.
-                let comma = open + 1 + comma;
-                if text[comma + 1..start].trim().is_empty() {
-                    start = comma;
+                let before = index
+                    .checked_sub(1)
+                    .map(|previous| skip_trivia(text, entries[previous].end, start))
+                    .filter(|&at| text[at..start].starts_with(','));
+                match before {
+                    Some(comma) if text[comma + 1..start].trim().is_empty() => {
+                        cuts.push(comma..end)
+                    }
+                    Some(comma) => {
+                        cuts.push(comma..comma + 1);
+                        cuts.push(start..end);
+                    }
+                    None => cuts.push(start..end),
                 }
             }
-            out.push_str(&text[at..start.max(at)]);
-            at = end.max(at);
+        }
+        cuts.sort_by_key(|cut| cut.start);
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for cut in cuts {
+            out.push_str(&text[at..cut.start.max(at)]);
+            at = cut.end.max(at);
         }
         out.push_str(&text[at..]);
         self.checked(out, name)
@@ -231,6 +255,41 @@ impl ConfFile {
             .hint("edit src/conf.rs by hand, or lay the list out one entry per line, and run the command again")),
         }
     }
+}
+
+/// Where the next token after `from` is (at most `limit`): past spaces,
+/// line comments and (nested) block comments.
+fn skip_trivia(text: &str, from: usize, limit: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut at = from;
+    while at < limit {
+        match bytes[at] {
+            b' ' | b'\t' | b'\n' | b'\r' => at += 1,
+            b'/' if bytes.get(at + 1) == Some(&b'/') => {
+                at = text[at..limit].find('\n').map_or(limit, |i| at + i + 1);
+            }
+            b'/' if bytes.get(at + 1) == Some(&b'*') => {
+                let mut depth = 0usize;
+                while at < limit {
+                    // Bytes, not text: a comment may hold any character.
+                    if bytes[at..].starts_with(b"/*") {
+                        depth += 1;
+                        at += 2;
+                    } else if bytes[at..].starts_with(b"*/") {
+                        depth -= 1;
+                        at += 2;
+                        if depth == 0 {
+                            break;
+                        }
+                    } else {
+                        at += 1;
+                    }
+                }
+            }
+            _ => break,
+        }
+    }
+    at.min(limit)
 }
 
 /// Lays out `[a, b]` as rustfmt does with its default options: on one line
@@ -418,6 +477,56 @@ pub const DYNE: Dyne = &[("poppy", &["poppy"])];
         assert!(
             text.contains("/// Subs.\npub const DYNE: Dyne = &[\n    (\"poppy\", &[\"poppy\"]),\n")
         );
+    }
+
+    /// The smallest inputs the property tests (`src/properties.rs`) found
+    /// losing a comment or refusing a valid file.
+    #[test]
+    fn comments_anywhere_in_a_list_survive_its_edits() {
+        let with_dyne = |dyne: &str| CONF.replace(r#"&[("poppy", &["poppy"])]"#, dyne);
+        let appended = |dyne: &str| {
+            ConfFile::parse(&with_dyne(dyne))
+                .unwrap()
+                .append("DYNE", &[dyne_entry("z")])
+                .unwrap()
+        };
+        let removed = |dyne: &str, index| {
+            ConfFile::parse(&with_dyne(dyne))
+                .unwrap()
+                .remove("DYNE", &[index])
+                .unwrap()
+        };
+
+        let text = appended(r#"&[("a", /* x */ &["a"])]"#);
+        assert!(
+            text.contains(r#"&[("a", /* x */ &["a"]), ("z", &["z"])]"#),
+            "{text}"
+        );
+        let text = appended("&[\n    (\"a\", &[\"a\"]) /* c */,\n]");
+        assert!(
+            text.contains("&[\n    (\"a\", &[\"a\"]) /* c */,\n    (\"z\", &[\"z\"]),\n]"),
+            "{text}"
+        );
+
+        let text = removed(
+            "&[\n    (\"a\", /* x */ &[\"a\"]),\n    (\"b\", &[\"b\"]),\n]",
+            1,
+        );
+        assert!(
+            text.contains("&[\n    (\"a\", /* x */ &[\"a\"]),\n]"),
+            "{text}"
+        );
+        let text = removed(
+            "&[\n    (\"a\", &[\"a\"]), // x,\n    (\"b\", &[\"b\"]) /* c */\n]",
+            1,
+        );
+        assert!(
+            text.contains("(\"a\", &[\"a\"]) // x,\n") && text.contains("/* c */"),
+            "{text}"
+        );
+        assert_eq!(subs(&text), ["a"]);
+        let text = removed(r#"&[("a", &["a"]) /* c */,]"#, 0);
+        assert!(text.contains("/* c */") && subs(&text).is_empty(), "{text}");
     }
 
     #[test]
