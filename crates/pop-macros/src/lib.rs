@@ -275,7 +275,8 @@ fn wrapper(plugin: &PluginFn) -> TokenStream2 {
     let (plain, slow) = if is_async {
         (
             quote! { return #body_fn(#args).await; },
-            quote! { ::pop::__private::typed_async(#hub, __POP_SITE, __pop_kwargs, move || #body_fn(#args), #conv).await },
+            // Boxed, so the function's own future stays the size of its body's.
+            quote! { ::std::boxed::Box::pin(::pop::__private::typed_async(#hub, __POP_SITE, __pop_kwargs, move || #body_fn(#args), #conv)).await },
         )
     } else {
         (
@@ -447,19 +448,20 @@ fn shim(plugin: &PluginFn) -> TokenStream2 {
                 want: ::pop::Want,
             ) -> ::pop::BoxFuture<'a> {
                 #site
-                ::std::boxed::Box::pin(async move {
-                    if ::pop::__private::plain(hub, __POP_SITE) {
+                // Two futures, each boxed at its own size: the plain path's
+                // box is not sized for the contracted path's state.
+                if ::pop::__private::plain(hub, __POP_SITE) {
+                    return ::std::boxed::Box::pin(async move {
                         let (#(#idents,)*) = bind(kwargs)?;
-                        return #reply(#body_fn(#args).await, want);
-                    }
-                    ::pop::__private::dynamic_async(hub, __POP_SITE, reference, kwargs, want, move |kwargs| {
-                        ::std::boxed::Box::pin(async move {
-                            let (#(#idents,)*) = bind(::pop::Kwargs::Value(kwargs))?;
-                            #reply(#body_fn(#args).await, ::pop::Want::Value)?.into_value()
-                        })
+                        #reply(#body_fn(#args).await, want)
+                    });
+                }
+                ::std::boxed::Box::pin(::pop::__private::dynamic_async(hub, __POP_SITE, reference, kwargs, want, move |kwargs| {
+                    ::std::boxed::Box::pin(async move {
+                        let (#(#idents,)*) = bind(::pop::Kwargs::Value(kwargs))?;
+                        #reply(#body_fn(#args).await, ::pop::Want::Value)?.into_value()
                     })
-                    .await
-                })
+                }))
             }
             ::pop::PluginCall::Async(shim)
         }
