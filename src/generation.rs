@@ -424,13 +424,19 @@ pub fn sub_dir(dirs: &[String], top: &str, nested: &[String]) -> PathBuf {
     dir
 }
 
-/// An error for a sub DYNE does not have.
-pub fn no_such_sub(sub: &str, known: &[&str]) -> Error {
-    Error::usage(format!(
-        "the project has no sub `{sub}` (its subs: {})",
-        known.join(", ")
-    ))
-    .hint(format!("add it first with `pop-create add-sub {sub}`"))
+/// The DYNE entry of the top-level sub `sub`, or an error listing the subs there are.
+pub fn dyne_entry_of<'d>(
+    declaration: &'d pop_build::Declaration,
+    sub: &str,
+) -> Result<&'d pop_build::declaration::DyneEntry> {
+    declaration.sub(sub).ok_or_else(|| {
+        let known: Vec<&str> = declaration.dyne.iter().map(|e| e.sub.as_str()).collect();
+        Error::usage(format!(
+            "the project has no sub `{sub}` (its subs: {})",
+            known.join(", ")
+        ))
+        .hint(format!("add it first with `pop-create add-sub {sub}`"))
+    })
 }
 
 #[cfg(test)]

@@ -35,15 +35,7 @@ pub fn plan(options: &AddPluginOptions) -> Result<AddPlugin> {
     let answers = super::answers_of(project, &record)?;
     let conf = ConfFile::parse(&project.read("src/conf.rs")?)?;
     let top = sub.top().as_str();
-    let Some(entry) = conf.declaration().sub(top) else {
-        let known: Vec<&str> = conf
-            .declaration()
-            .dyne
-            .iter()
-            .map(|e| e.sub.as_str())
-            .collect();
-        return Err(generation::no_such_sub(top, &known));
-    };
+    let entry = generation::dyne_entry_of(conf.declaration(), top)?;
     let dir = generation::sub_dir(&entry.dirs, top, sub.nested());
     let reference = format!("{sub}.{}", name.as_str());
     // A top-level sub's pattern decides what its plugins define; a nested

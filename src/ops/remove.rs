@@ -264,15 +264,7 @@ pub fn remove_plugin(
     super::require_current(project, &record)?;
     let conf = ConfFile::parse(&project.read("src/conf.rs")?)?;
     let top = sub.top().as_str();
-    let Some(entry) = conf.declaration().sub(top) else {
-        let known: Vec<&str> = conf
-            .declaration()
-            .dyne
-            .iter()
-            .map(|e| e.sub.as_str())
-            .collect();
-        return Err(generation::no_such_sub(top, &known));
-    };
+    let entry = generation::dyne_entry_of(conf.declaration(), top)?;
     let path =
         generation::sub_dir(&entry.dirs, top, sub.nested()).join(format!("{}.rs", name.as_str()));
     let reference = format!("{sub}.{}", name.as_str());
