@@ -635,6 +635,25 @@ fn run_in_a_vertical_crate_is_refused_without_building() {
     assert!(refusal.hint.is_some());
 }
 
+/// After `add-plugin`, the next step names only what works there: an app
+/// can be run, a vertical crate only tested.
+#[test]
+fn the_next_step_after_add_plugin_fits_the_crate() {
+    let scratch = scratch("next-step");
+    let app = new_project(&scratch.path, "nextapp", &[]);
+    let ext = new_project(&scratch.path, "nextext", &["--vertical", "--dyne", "rpc"]);
+    for (project, sub, runs) in [(&app, "nextapp", true), (&ext, "rpc", false)] {
+        let output = succeeded(pop_create(project, &["add-plugin", sub, "tools"]));
+        let next = text(&output.stderr);
+        let next = next
+            .lines()
+            .find(|line| line.contains("Next"))
+            .unwrap_or_default();
+        assert!(next.contains("cargo test"), "{next}");
+        assert_eq!(next.contains("pop-create run"), runs, "{next}");
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Never overwrite, never half-write
 
