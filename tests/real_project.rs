@@ -156,11 +156,6 @@ fn rust_analyzer_resolves_every_module_and_reports_a_plugin_error_in_its_file() 
     };
     let scratch = Scratch::new("analyzer");
     let project = router_project(&scratch, "raapp");
-    let broken = SPEC_MATH.replace(
-        "    Ok(curr)\n",
-        "    let wrong: u64 = \"no\";\n    Ok(curr + wrong)\n",
-    );
-    std::fs::write(project.join("src/rpc/math.rs"), broken).unwrap();
     std::fs::create_dir_all(project.join("src/rpc/admin")).unwrap();
     std::fs::write(
         project.join("src/rpc/admin/users.rs"),
@@ -168,8 +163,14 @@ fn rust_analyzer_resolves_every_module_and_reports_a_plugin_error_in_its_file() 
     )
     .unwrap();
     // A dropped file reaches src/subs.rs through the build, as in an editor
-    // whose check-on-save runs it.
+    // whose check-on-save runs it; the mistake comes after, as it would
+    // while editing.
     cargo(&project, &["check", "--quiet"]);
+    let broken = SPEC_MATH.replace(
+        "    Ok(curr)\n",
+        "    let wrong: u64 = \"no\";\n    Ok(curr + wrong)\n",
+    );
+    std::fs::write(project.join("src/rpc/math.rs"), broken).unwrap();
     let output = command(&analyzer, &project, &["diagnostics", "."])
         .env("RUST_BACKTRACE", "0")
         .output()
