@@ -12,7 +12,7 @@
 #      dir (`new poppy --vcs none`, `add-sub rpc --pattern router`, SPEC section
 #      5's math.rs) and builds it with `cargo build --release`; builds
 #      bench/axum-baseline (release); sets up the Python reference app's venv
-#      the way /work/shared/bench/poppy-python/bench.sh does;
+#      the way the reference app's own bench.sh does;
 #   2. starts every server on its own free loopback port, checks each answers
 #      fib 11 with {"ref": 89}, warms each up, then runs
 #      `wrk -t2 -c50 -d10s --latency -s fib.lua` once per server per round,
@@ -38,7 +38,7 @@
 # Environment (all optional):
 #   ROUNDS=3  DURATION=10s  THREADS=2  CONNS=50  WARMUP=3s
 #   VARIANTS="python rust rust-file rust-warn axum"
-#   PY_APP=/work/shared/bench/poppy-python   VENV=${TMPDIR:-/tmp}/poppy-python-venv
+#   PY_APP=../shared/bench/poppy-python (relative to the repository)   VENV=${TMPDIR:-/tmp}/poppy-python-venv
 #   OUT=target/bench/results-<time>   KEEP=1 (keep the temp dir)
 #   SKIP_BUILD_TIMES=1   SKIP_STARTUP=1   SKIP_LOAD=1
 #   QUIET_BUSY=25  (% machine busy over 2 s below which a run may start)
@@ -58,7 +58,7 @@ VARIANTS="${VARIANTS:-python rust rust-file rust-warn axum}"
 QUIET_BUSY="${QUIET_BUSY:-25}"
 QUIET_MAX="${QUIET_MAX:-180}"
 OTHER_MAX="${OTHER_MAX:-10}"
-PY_APP="${PY_APP:-/work/shared/bench/poppy-python}"
+PY_APP="${PY_APP:-$ROOT/../shared/bench/poppy-python}"
 VENV="${VENV:-${TMPDIR:-/tmp}/poppy-python-venv}"
 OUT="${OUT:-$ROOT/target/bench/results-$(date +%Y%m%d-%H%M%S)}"
 LUA="$PY_APP/fib.lua"

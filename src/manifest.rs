@@ -287,6 +287,35 @@ impl Manifest {
         Ok(())
     }
 
+    /// Gives an app's dependencies line tables only in debug builds, as `new`
+    /// does since 0.2.0, unless the app already says something about its
+    /// dependencies' dev profile.
+    pub fn add_lean_dependency_debug_info(&mut self) -> Result<()> {
+        let profile = self.table("profile")?;
+        profile.set_implicit(true);
+        let mut implicit = Table::new();
+        implicit.set_implicit(true);
+        let dev = profile
+            .entry("dev")
+            .or_insert_with(|| Item::Table(implicit.clone()))
+            .as_table_mut()
+            .ok_or_else(|| Error::failure("[profile.dev] in Cargo.toml is not a table"))?;
+        let packages = dev
+            .entry("package")
+            .or_insert_with(|| Item::Table(implicit))
+            .as_table_mut()
+            .ok_or_else(|| Error::failure("[profile.dev.package] in Cargo.toml is not a table"))?;
+        if !packages.contains_key("*") {
+            let mut dependencies = Table::new();
+            dependencies.insert("debug", value("line-tables-only"));
+            dependencies.decor_mut().set_prefix(
+                "\n# Added by pop-create update: dependencies keep file and line for\n# backtraces, not full debug info, so fresh debug builds are faster.\n",
+            );
+            packages.insert("*", Item::Table(dependencies));
+        }
+        Ok(())
+    }
+
     /// Sets `[package] license`, or removes it for `none`.
     pub fn set_license(&mut self, spdx: &str) -> Result<()> {
         let package = self.table("package")?;
@@ -363,6 +392,7 @@ mod tests {
         let mut m = manifest(old);
         m.wire_runtime(true).unwrap();
         m.ensure_safe_defaults("1.85", true).unwrap();
+        m.add_lean_dependency_debug_info().unwrap();
         let text = m.text();
         assert!(
             text.starts_with("# my app\n[package]\nname = \"poppy\" # the name\n"),
@@ -387,6 +417,22 @@ mod tests {
         assert!(
             text.contains("[profile.release]\noverflow-checks = true"),
             "{text}"
+        );
+        assert!(
+            text.contains("backtraces, not full debug info, so fresh debug builds are faster.\n[profile.dev.package.\"*\"]\ndebug = \"line-tables-only\"\n"),
+            "{text}"
+        );
+        assert!(!text.contains("[profile.dev]"), "{text}");
+    }
+
+    #[test]
+    fn an_apps_own_dependency_dev_profile_is_kept() {
+        let mut m =
+            manifest("[package]\nname = \"a\"\n\n[profile.dev.package.\"*\"]\nopt-level = 1\n");
+        m.add_lean_dependency_debug_info().unwrap();
+        assert_eq!(
+            m.text(),
+            "[package]\nname = \"a\"\n\n[profile.dev.package.\"*\"]\nopt-level = 1\n"
         );
     }
 }

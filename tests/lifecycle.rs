@@ -161,6 +161,10 @@ fn update_brings_a_project_made_by_0_1_0_to_this_version_keeping_every_edit() {
     assert!(project.join("runtime/pop-hub/src/lib.rs").is_file());
     let manifest = std::fs::read_to_string(project.join("Cargo.toml")).unwrap();
     assert!(manifest.contains("package = \"pop-hub\""), "{manifest}");
+    assert!(
+        manifest.contains("[profile.dev.package.\"*\"]\ndebug = \"line-tables-only\""),
+        "{manifest}"
+    );
 
     passes_its_checks(&project);
     let port = free_port().to_string();

@@ -190,7 +190,7 @@ pub fn plan(project: &Project) -> Result<UpdatePlan> {
         }
     }
 
-    rewire_manifest(project, &subs, &answers, &mut changes)?;
+    rewire_manifest(project, &subs, &answers, &from, &mut changes)?;
     migrate_lockfile(project, &subs, &from, &mut changes)?;
     if !conflicts.iter().any(|c| c == SPLICED) {
         planned.plan_subs_rs(&mut changes)?;
@@ -245,11 +245,17 @@ fn rewire_manifest(
     project: &Project,
     subs: &[(String, Pattern)],
     answers: &crate::record::Answers,
+    from: &str,
     changes: &mut Changes,
 ) -> Result<()> {
     let mut manifest = project.manifest()?;
     manifest.wire_runtime(!answers.member)?;
     manifest.ensure_safe_defaults(RUST_VERSION, project.is_app)?;
+    // Only from the version that did not write it: a later app without it
+    // had it taken out.
+    if project.is_app && from == "0.1.0" {
+        manifest.add_lean_dependency_debug_info()?;
+    }
     if subs.iter().any(|(_, p)| *p == Pattern::Router) {
         manifest.set_router(true)?;
     }
