@@ -21,7 +21,10 @@ fn fixture_0_1_0(scratch: &Scratch) -> PathBuf {
     project
 }
 
-const SPEC_MATH: &str = "use pop::prelude::*;\n\n/// Return the num'th Fibonacci number.\n#[plugin]\npub async fn fib(_hub: &Hub, #[default(10)] num: u64) -> Result<u64> {\n    let (mut prev, mut curr) = (0u64, 1u64);\n    if num < 2 {\n        return Ok(num);\n    }\n    for _ in 1..num {\n        (prev, curr) = (curr, prev + curr);\n    }\n    Ok(curr)\n}\n";
+/// SPEC section 5's `fib` laid out as rustfmt would: the user's plugin in the
+/// update test, which `update` must leave as it is and which then passes
+/// `cargo fmt --check`.
+const FORMATTED_MATH: &str = "use pop::prelude::*;\n\n/// Return the num'th Fibonacci number.\n#[plugin]\npub async fn fib(_hub: &Hub, #[default(10)] num: u64) -> Result<u64> {\n    let (mut prev, mut curr) = (0u64, 1u64);\n    if num < 2 {\n        return Ok(num);\n    }\n    for _ in 1..num {\n        (prev, curr) = (curr, prev + curr);\n    }\n    Ok(curr)\n}\n";
 
 #[test]
 fn two_apps_made_apart_share_a_vertical_crate_made_in_a_third_place() {
@@ -130,7 +133,7 @@ fn update_brings_a_project_made_by_0_1_0_to_this_version_keeping_every_edit() {
     let spine_text = std::fs::read_to_string(&spine).unwrap();
     let edited_spine = format!("{spine_text}\n// A note of mine, at the end.\n");
     std::fs::write(&spine, &edited_spine).unwrap();
-    std::fs::write(project.join("src/rpc/math.rs"), SPEC_MATH).unwrap();
+    std::fs::write(project.join("src/rpc/math.rs"), FORMATTED_MATH).unwrap();
 
     let before = snapshot(&project);
     let dry = ok(pop_create(&project, &["update", "--dry-run"]));
@@ -155,7 +158,7 @@ fn update_brings_a_project_made_by_0_1_0_to_this_version_keeping_every_edit() {
     );
     assert_eq!(
         std::fs::read_to_string(project.join("src/rpc/math.rs")).unwrap(),
-        SPEC_MATH
+        FORMATTED_MATH
     );
     assert!(!project.join("runtime/pop").exists() && !project.join("runtime/pop-router").exists());
     assert!(project.join("runtime/pop-hub/src/lib.rs").is_file());

@@ -10,23 +10,6 @@ use std::process::Command;
 use serde_json::json;
 use support::*;
 
-/// SPEC section 5's plugin file, exactly as written there (not rustfmt-clean).
-const SPEC_MATH: &str = r#"use pop::prelude::*;
-
-/// Return the num'th Fibonacci number.
-#[plugin]
-pub async fn fib(_hub: &Hub, #[default(10)] num: u64) -> Result<u64> {
-    let (mut prev, mut curr) = (0u64, 1u64);
-    if num < 2 { return Ok(num); }
-    for _ in 1..num { (prev, curr) = (curr, prev + curr); }
-    Ok(curr)
-}
-
-/// Triple a number.
-#[plugin]
-pub fn triple(_hub: &Hub, #[default(10)] num: u64) -> u64 { num * 3 }
-"#;
-
 /// `new NAME` and `add-sub rpc --pattern router` in a fresh scratch directory.
 fn router_project(scratch: &Scratch, name: &str) -> PathBuf {
     ok(pop_create(&scratch.path, &["new", name, "--vcs", "none"]));

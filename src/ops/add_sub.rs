@@ -10,7 +10,6 @@ use crate::cli::Pattern;
 use crate::conf_edit;
 use crate::error::{Error, Result};
 use crate::generation::{self, Templates};
-use crate::lockfile::Lockfile;
 use crate::names::SubName;
 use crate::project::Project;
 use crate::record::Record;
@@ -96,17 +95,9 @@ pub fn plan(options: &AddSubOptions) -> Result<AddSub> {
             manifest.text().into_bytes(),
             "turn on the runtime's router feature",
         );
-        if let Some(before) = project.read_optional("Cargo.lock")? {
-            let text = String::from_utf8_lossy(&before).into_owned();
-            let mut lockfile = Lockfile::parse(&text)?;
-            lockfile.add_router(&project.name);
-            changes.edit_untracked(
-                "Cargo.lock",
-                &before,
-                lockfile.render().into_bytes(),
-                "the router's packages",
-            );
-        }
+        super::edit_lockfile(project, &mut changes, "the router's packages", |lockfile| {
+            lockfile.add_router(&project.name)
+        })?;
         if project.is_app && !project.root.join("Dockerfile").exists() {
             for file in generation::docker_files(&answers)? {
                 changes.create(file);

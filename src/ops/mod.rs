@@ -8,10 +8,33 @@ pub mod new;
 pub mod remove;
 pub mod update;
 
+use crate::changes::Changes;
 use crate::cli::{Ci, License};
 use crate::error::{Error, Result};
+use crate::lockfile::Lockfile;
 use crate::project::Project;
 use crate::record::{Answers, Record};
+
+/// Plans `edit` of the project's `Cargo.lock`, when it has one and the edit
+/// changes it (Cargo keeps the file: it is not tracked in the record).
+pub fn edit_lockfile(
+    project: &Project,
+    changes: &mut Changes,
+    summary: &str,
+    edit: impl FnOnce(&mut Lockfile),
+) -> Result<()> {
+    let Some(before) = project.read_optional("Cargo.lock")? else {
+        return Ok(());
+    };
+    let text = String::from_utf8_lossy(&before).into_owned();
+    let mut lockfile = Lockfile::parse(&text)?;
+    edit(&mut lockfile);
+    let after = lockfile.render();
+    if after != text {
+        changes.edit_untracked("Cargo.lock", &before, after.into_bytes(), summary);
+    }
+    Ok(())
+}
 
 /// The answers a project was made with: its record's, or for a project made
 /// by hand, what its files say.

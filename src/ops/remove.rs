@@ -8,7 +8,6 @@ use crate::cli::Pattern;
 use crate::conf_edit::{self, ConfFile};
 use crate::error::{Error, Result};
 use crate::generation;
-use crate::lockfile::Lockfile;
 use crate::names::{PluginName, SubName, SubPath};
 use crate::project::Project;
 use crate::record::{self, Record};
@@ -195,20 +194,9 @@ fn drop_router(project: &Project, changes: &mut Changes) -> Result<()> {
             manifest.text().into_bytes(),
             "turn off the runtime's router feature",
         );
-        if let Some(before) = project.read_optional("Cargo.lock")? {
-            let text = String::from_utf8_lossy(&before).into_owned();
-            let mut lockfile = Lockfile::parse(&text)?;
-            lockfile.remove_router(&project.name);
-            let after = lockfile.render();
-            if after != text {
-                changes.edit_untracked(
-                    "Cargo.lock",
-                    &before,
-                    after.into_bytes(),
-                    "drop the router's packages",
-                );
-            }
-        }
+        super::edit_lockfile(project, changes, "drop the router's packages", |lockfile| {
+            lockfile.remove_router(&project.name)
+        })?;
     }
     for path in ["Dockerfile", ".dockerignore"] {
         if let Some(contents) = project.read_optional(path)? {

@@ -17,7 +17,6 @@ use crate::cli::Pattern;
 use crate::conf_edit;
 use crate::error::{Error, Result};
 use crate::generation::{self, RUST_VERSION, Templates};
-use crate::lockfile::Lockfile;
 use crate::project::Project;
 use crate::record::{self, Record};
 use crate::subs_file::Planned;
@@ -282,21 +281,8 @@ fn migrate_lockfile(
     if from != "0.1.0" {
         return Ok(());
     }
-    let Some(before) = project.read_optional("Cargo.lock")? else {
-        return Ok(());
-    };
-    let text = String::from_utf8_lossy(&before).into_owned();
-    let mut lockfile = Lockfile::parse(&text)?;
     let router = subs.iter().any(|(_, p)| *p == Pattern::Router);
-    lockfile.migrate_runtime(&project.name, router);
-    let after = lockfile.render();
-    if after != text {
-        changes.edit_untracked(
-            "Cargo.lock",
-            &before,
-            after.into_bytes(),
-            "the runtime's packages",
-        );
-    }
-    Ok(())
+    super::edit_lockfile(project, changes, "the runtime's packages", |lockfile| {
+        lockfile.migrate_runtime(&project.name, router)
+    })
 }

@@ -9,6 +9,23 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+/// SPEC section 5's plugin file, exactly as written there (not rustfmt-clean).
+pub const SPEC_MATH: &str = r#"use pop::prelude::*;
+
+/// Return the num'th Fibonacci number.
+#[plugin]
+pub async fn fib(_hub: &Hub, #[default(10)] num: u64) -> Result<u64> {
+    let (mut prev, mut curr) = (0u64, 1u64);
+    if num < 2 { return Ok(num); }
+    for _ in 1..num { (prev, curr) = (curr, prev + curr); }
+    Ok(curr)
+}
+
+/// Triple a number.
+#[plugin]
+pub fn triple(_hub: &Hub, #[default(10)] num: u64) -> u64 { num * 3 }
+"#;
+
 /// A directory in the system temp dir (outside this repository, so Cargo
 /// does not take generated projects for members of its workspace), removed
 /// when dropped unless `POP_CREATE_KEEP` is set.
