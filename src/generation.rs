@@ -21,6 +21,7 @@ use crate::templates::{self, File};
 pub const RUST_VERSION: &str = "1.85";
 
 static V0_1_0: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/history/0.1.0/templates");
+static V0_2_0: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/history/0.2.0/templates");
 
 /// Whose templates: this version's, or an earlier version's, which `update`
 /// renders to know what that version generated.
@@ -30,12 +31,14 @@ pub enum Templates {
     Current,
     /// pop-create 0.1.0's (projects with the runtime as path packages named `pop`).
     V0_1_0,
+    /// pop-create 0.2.0's.
+    V0_2_0,
 }
 
 impl Templates {
     /// The templates a recorded version generated with, if this pop-create has them.
     pub fn of_version(version: &str) -> Option<Templates> {
-        [Templates::Current, Templates::V0_1_0]
+        [Templates::Current, Templates::V0_1_0, Templates::V0_2_0]
             .into_iter()
             .find(|templates| templates.version() == version)
     }
@@ -45,6 +48,7 @@ impl Templates {
         match self {
             Templates::Current => env!("CARGO_PKG_VERSION"),
             Templates::V0_1_0 => "0.1.0",
+            Templates::V0_2_0 => "0.2.0",
         }
     }
 
@@ -52,13 +56,29 @@ impl Templates {
         match self {
             Templates::Current => templates::render(set, context),
             Templates::V0_1_0 => templates::render_from(&V0_1_0, set, context),
+            Templates::V0_2_0 => templates::render_from(&V0_2_0, set, context),
+        }
+    }
+
+    /// The lockfile a new project of this shape got from these templates'
+    /// version (pop-create 0.1.0 kept none).
+    pub fn lock_shape(self, router: bool) -> Option<&'static str> {
+        let path = if router {
+            "lock/router.lock"
+        } else {
+            "lock/hub.lock"
+        };
+        match self {
+            Templates::Current => Some(templates::raw(path)),
+            Templates::V0_1_0 => None,
+            Templates::V0_2_0 => V0_2_0.get_file(path).and_then(|f| f.contents_utf8()),
         }
     }
 
     /// The `CONFIG` entries a router sub adds, with their `CLI_CONFIG` short flags.
     pub fn router_options(self) -> [(&'static str, &'static str, char); 2] {
         let addr = match self {
-            Templates::Current => {
+            Templates::Current | Templates::V0_2_0 => {
                 r#"Opt::ip("addr", "127.0.0.1").help("The address to present the rpc server on")"#
             }
             Templates::V0_1_0 => {
@@ -252,10 +272,9 @@ pub fn managed_files(
         text = add_sub_to_conf(templates, &text, sub, *pattern, formatter)?.0;
     }
     conf.contents = text.into_bytes();
-    // pop-create 0.1.0's runtime files are not rendered: its runtime is
-    // replaced whole, and an edited file of it is kept as it is.
-    if templates == Templates::Current {
-        files.extend(extras(answers, subs, &context)?);
+    // pop-create 0.1.0 wrote no licence, CI or Dockerfile.
+    if templates != Templates::V0_1_0 {
+        files.extend(extras(templates, answers, subs, &context)?);
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
@@ -267,9 +286,16 @@ fn context_spine(answers: &Answers) -> String {
 
 /// What this version adds beyond the templates of a project set: the
 /// vendored runtime, licences, CI, and a Dockerfile for a router app.
-fn extras(answers: &Answers, subs: &[(String, Pattern)], context: &Context) -> Result<Vec<File>> {
+fn extras(
+    templates: Templates,
+    answers: &Answers,
+    subs: &[(String, Pattern)],
+    context: &Context,
+) -> Result<Vec<File>> {
     let mut files = Vec::new();
-    if !answers.member {
+    // An earlier version's runtime files are not rendered: its runtime is
+    // replaced whole, and an edited file of it is kept as it is.
+    if !answers.member && templates == Templates::Current {
         files.extend(templates::runtime());
         files.extend(
             templates::render("runtime", &context.tera())?
@@ -280,25 +306,32 @@ fn extras(answers: &Answers, subs: &[(String, Pattern)], context: &Context) -> R
                 }),
         );
     }
-    files.extend(license_files(answers.license, context)?);
+    files.extend(license_files(templates, answers.license, context)?);
     // A crate made inside an app's workspace is checked by the app's CI:
     // GitHub and GitLab only run the workflow at a repository's root.
     match answers.ci {
         _ if answers.member => {}
-        Ci::Github => files.extend(templates::render("ci/github", &context.tera())?),
-        Ci::Gitlab => files.extend(templates::render("ci/gitlab", &context.tera())?),
+        Ci::Github => files.extend(templates.render("ci/github", &context.tera())?),
+        Ci::Gitlab => files.extend(templates.render("ci/gitlab", &context.tera())?),
         Ci::None => {}
     }
     let serves = subs.iter().any(|(_, pattern)| *pattern == Pattern::Router);
     if serves && !answers.vertical {
-        files.extend(templates::render("docker", &context.tera())?);
+        files.extend(templates.render("docker", &context.tera())?);
     }
     Ok(files)
 }
 
 /// The licence texts for `license`.
-fn license_files(license: License, context: &Context) -> Result<Vec<File>> {
-    let mit = || templates::render_file("license/MIT.tera", &context.tera());
+fn license_files(templates: Templates, license: License, context: &Context) -> Result<Vec<File>> {
+    let mit = || -> Result<String> {
+        let file = templates
+            .render("license", &context.tera())?
+            .into_iter()
+            .next();
+        let file = file.expect("the licence set holds the MIT text");
+        Ok(String::from_utf8(file.contents).expect("templates are UTF-8"))
+    };
     Ok(match license {
         License::None => Vec::new(),
         License::Mit => vec![File::text("LICENSE", mit()?)],
@@ -496,35 +529,42 @@ mod tests {
         }
     }
 
-    /// What pop-create 0.1.0 generated can be rendered again from the record
-    /// it wrote: the base of `update`'s merges. The fixture is a project
-    /// 0.1.0 made (`new poppy`, `add-sub rpc --pattern router`, `add-plugin rpc math`).
+    /// What an earlier pop-create generated can be rendered again from the
+    /// record it wrote: the base of `update`'s merges. Each fixture is a
+    /// project that version made (`new poppy`, `add-sub rpc --pattern
+    /// router`, `add-plugin rpc math`).
     #[test]
-    fn the_files_0_1_0_generated_are_rendered_again_from_its_record() {
-        let fixture = Path::new("tests/fixtures/made-by-0.1.0/poppy");
-        let record = crate::record::Record::read(fixture).unwrap().unwrap();
-        let answers = record.answers().unwrap();
-        let subs: Vec<(String, Pattern)> = record
-            .subs()
-            .into_iter()
-            .map(|(sub, pattern)| (sub, Pattern::from_name(&pattern).unwrap()))
-            .collect();
-        let rustfmt = crate::conf_edit::rustfmt_in(fixture, "2024");
-        let files = managed_files(Templates::V0_1_0, &answers, &subs, &rustfmt).unwrap();
-        assert!(files.len() >= 9, "{files:?}");
-        for file in files {
-            let on_disk = std::fs::read(fixture.join(&file.path)).unwrap();
-            assert!(
-                file.contents == on_disk,
-                "{} differs from what 0.1.0 wrote:\n{}",
-                file.path.display(),
-                String::from_utf8_lossy(&file.contents)
-            );
-            assert!(
-                record.untouched(&file.path, &file.contents),
-                "{}",
-                file.path.display()
-            );
+    fn the_files_earlier_versions_generated_are_rendered_again_from_their_records() {
+        for (version, templates, at_least) in [
+            ("0.1.0", Templates::V0_1_0, 9),
+            ("0.2.0", Templates::V0_2_0, 14),
+        ] {
+            let fixture = PathBuf::from(format!("tests/fixtures/made-by-{version}/poppy"));
+            let record = crate::record::Record::read(&fixture).unwrap().unwrap();
+            assert_eq!(record.version(), Some(version));
+            let answers = record.answers().unwrap();
+            let subs: Vec<(String, Pattern)> = record
+                .subs()
+                .into_iter()
+                .map(|(sub, pattern)| (sub, Pattern::from_name(&pattern).unwrap()))
+                .collect();
+            let rustfmt = crate::conf_edit::rustfmt_in(&fixture, "2024");
+            let files = managed_files(templates, &answers, &subs, &rustfmt).unwrap();
+            assert!(files.len() >= at_least, "{version}: {files:?}");
+            for file in files {
+                let on_disk = std::fs::read(fixture.join(&file.path)).unwrap();
+                assert!(
+                    file.contents == on_disk,
+                    "{} differs from what {version} wrote:\n{}",
+                    file.path.display(),
+                    String::from_utf8_lossy(&file.contents)
+                );
+                assert!(
+                    record.untouched(&file.path, &file.contents),
+                    "{version}: {}",
+                    file.path.display()
+                );
+            }
         }
     }
 }

@@ -86,15 +86,20 @@ impl Lockfile {
     /// The lockfile of a new project `name` (its `[package] name`).
     pub fn for_new_project(name: &str, router: bool) -> Lockfile {
         let mut lockfile = Lockfile::shape(router);
-        lockfile.packages.push(Package {
+        lockfile.add_root(name);
+        lockfile
+    }
+
+    /// The project's own package, as Cargo locks a new project.
+    fn add_root(&mut self, name: &str) {
+        self.packages.push(Package {
             name: name.to_owned(),
             version: "0.1.0".to_owned(),
             source: None,
             checksum: None,
             dependencies: vec!["pop-build".into(), "pop-hub".into()],
         });
-        lockfile.sort();
-        lockfile
+        self.sort();
     }
 
     /// A workspace member made by `new --vertical` inside an app.
@@ -166,6 +171,31 @@ impl Lockfile {
                         package.dependencies.push(dependency.to_owned());
                     }
                 }
+            }
+        }
+        self.merge(&Lockfile::shape(router));
+    }
+
+    /// The runtime brought to this version in a project made by a version
+    /// whose lockfile shape (for this project's shape) was `earlier_shape`:
+    /// a lockfile that is exactly what that version made becomes what this
+    /// version makes; any other has its runtime packages moved to this
+    /// version and gains the packages it lacks, every other version kept
+    /// (Cargo prunes what is no longer used on the next build).
+    pub fn update_runtime(&mut self, name: &str, router: bool, earlier_shape: Option<&str>) {
+        let earlier = earlier_shape.and_then(|text| Lockfile::parse(text).ok());
+        if let Some(mut earlier) = earlier {
+            earlier.add_root(name);
+            if *self == earlier {
+                *self = Lockfile::for_new_project(name, router);
+                return;
+            }
+        }
+        for package in &mut self.packages {
+            if package.source.is_none()
+                && templates::RUNTIME_CRATES.contains(&package.name.as_str())
+            {
+                package.version = env!("CARGO_PKG_VERSION").to_owned();
             }
         }
         self.merge(&Lockfile::shape(router));
@@ -299,5 +329,38 @@ mod tests {
         let before = grown.clone();
         grown.remove_router("poppy");
         assert_eq!(grown, before, "not pop-create's shape: Cargo prunes it");
+    }
+
+    #[test]
+    fn an_earlier_versions_lockfile_moves_to_this_runtime() {
+        for router in [false, true] {
+            let earlier = crate::generation::Templates::V0_2_0
+                .lock_shape(router)
+                .unwrap();
+            let mut lock = Lockfile::parse(earlier).unwrap();
+            lock.add_root("poppy");
+            let mut grown = lock.clone();
+            lock.update_runtime("poppy", router, Some(earlier));
+            assert_eq!(lock, Lockfile::for_new_project("poppy", router));
+
+            grown.packages.push(Package {
+                name: "zzz-mine".into(),
+                version: "1.0.0".into(),
+                source: Some("registry+https://github.com/rust-lang/crates.io-index".into()),
+                checksum: Some("00".into()),
+                dependencies: Vec::new(),
+            });
+            grown.update_runtime("poppy", router, Some(earlier));
+            assert!(grown.packages().iter().any(|p| p.name == "zzz-mine"));
+            for name in templates::RUNTIME_CRATES {
+                let runtime: Vec<_> = grown
+                    .packages()
+                    .iter()
+                    .filter(|p| p.name == *name)
+                    .collect();
+                assert_eq!(runtime.len(), 1, "{name}");
+                assert_eq!(runtime[0].version, env!("CARGO_PKG_VERSION"), "{name}");
+            }
+        }
     }
 }

@@ -170,11 +170,6 @@ pub fn runtime() -> Vec<File> {
 /// The Apache License 2.0, as the runtime carries it and projects may choose it.
 pub const APACHE_LICENSE: &str = RUNTIME_LICENSES[1].1;
 
-/// Renders one embedded template file (`license/MIT.tera`).
-pub fn render_file(path: &str, context: &tera::Context) -> Result<String> {
-    render_text(raw(path), context, Path::new(path))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

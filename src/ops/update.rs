@@ -270,19 +270,25 @@ fn rewire_manifest(
     Ok(())
 }
 
-/// pop-create 0.1.0's runtime packages in `Cargo.lock` replaced by this
-/// version's, every other version kept.
+/// The runtime's packages in `Cargo.lock` brought to this version: pop-create
+/// 0.1.0's path packages replaced, a later version's moved on, every other
+/// version kept.
 fn migrate_lockfile(
     project: &Project,
     subs: &[(String, Pattern)],
     from: &str,
     changes: &mut Changes,
 ) -> Result<()> {
-    if from != "0.1.0" {
+    if from == env!("CARGO_PKG_VERSION") {
         return Ok(());
     }
     let router = subs.iter().any(|(_, p)| *p == Pattern::Router);
+    let earlier_shape = Templates::of_version(from).and_then(|t| t.lock_shape(router));
     super::edit_lockfile(project, changes, "the runtime's packages", |lockfile| {
-        lockfile.migrate_runtime(&project.name, router)
+        if from == "0.1.0" {
+            lockfile.migrate_runtime(&project.name, router)
+        } else {
+            lockfile.update_runtime(&project.name, router, earlier_shape)
+        }
     })
 }
