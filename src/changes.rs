@@ -2,10 +2,11 @@
 //! [`Plan`] and its hash into `.pop-create.toml`, then everything is checked,
 //! shown, and written together.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::cli::WriteOptions;
 use crate::error::Result;
+use crate::model::ProjectPath;
 use crate::plan::{Checked, Outcome, Plan};
 use crate::record::{self, Record};
 use crate::templates::File;
@@ -14,76 +15,96 @@ use crate::ui::Ui;
 /// The files one command writes into one project, and its record.
 pub struct Changes {
     plan: Plan,
-    /// The project's directory, relative to the plan's root.
-    project: PathBuf,
+    /// The project's directory, relative to the plan's root (`None`: the root).
+    project: Option<ProjectPath>,
     record: Record,
 }
 
 impl Changes {
     /// Changes to the project at `root`, updating its record.
     pub fn new(root: &Path, record: Record) -> Self {
-        Changes::within(root, PathBuf::new(), record)
+        Changes {
+            plan: Plan::new(root),
+            project: None,
+            record,
+        }
     }
 
     /// Changes to the project in `project` (relative to `root`), written
     /// together with edits of files around it, such as the workspace's
     /// `Cargo.toml` when a new crate joins the workspace at `root`.
-    pub fn within(root: &Path, project: PathBuf, record: Record) -> Self {
+    pub fn within(root: &Path, project: ProjectPath, record: Record) -> Self {
         Changes {
             plan: Plan::new(root),
-            project,
+            project: Some(project),
             record,
+        }
+    }
+
+    /// A path of the project, relative to the plan's root.
+    fn in_project(&self, path: &ProjectPath) -> ProjectPath {
+        match &self.project {
+            Some(project) => project.join(path),
+            None => path.clone(),
         }
     }
 
     /// A file of the project to create, tracked in its record.
     pub fn create(&mut self, file: File) {
         self.record.hash_file(&file.path, &file.contents);
-        self.plan
-            .create(self.project.join(file.path), file.contents, file.executable);
+        let path = self.in_project(&file.path);
+        self.plan.create(path, file.contents, file.executable);
     }
 
     /// A file of the project to create that pop-create does not track:
     /// Cargo (`Cargo.lock`) or the build (`src/subs.rs`) keep it afterwards.
-    pub fn create_untracked(&mut self, path: impl AsRef<Path>, contents: impl Into<Vec<u8>>) {
-        self.plan.create(self.project.join(path), contents, false);
+    pub fn create_untracked(&mut self, path: &ProjectPath, contents: impl Into<Vec<u8>>) {
+        let path = self.in_project(path);
+        self.plan.create(path, contents, false);
     }
 
     /// An edit of an existing file of the project, tracked in its record.
-    pub fn edit(&mut self, path: &str, before: &[u8], after: Vec<u8>, summary: impl Into<String>) {
-        self.record.hash_file(Path::new(path), &after);
-        self.plan
-            .edit(self.project.join(path), before.to_vec(), after, summary);
+    pub fn edit(
+        &mut self,
+        path: &ProjectPath,
+        before: &[u8],
+        after: Vec<u8>,
+        summary: impl Into<String>,
+    ) {
+        self.record.hash_file(path, &after);
+        let path = self.in_project(path);
+        self.plan.edit(path, before.to_vec(), after, summary);
     }
 
     /// An edit of a file pop-create does not track (`Cargo.lock`, `src/subs.rs`).
     pub fn edit_untracked(
         &mut self,
-        path: &str,
+        path: &ProjectPath,
         before: &[u8],
         after: Vec<u8>,
         summary: impl Into<String>,
     ) {
-        self.plan
-            .edit(self.project.join(path), before.to_vec(), after, summary);
+        let path = self.in_project(path);
+        self.plan.edit(path, before.to_vec(), after, summary);
     }
 
     /// A file of the project to delete, forgotten by its record.
-    pub fn delete(&mut self, path: &str, before: Vec<u8>) {
-        self.record.forget_file(Path::new(path));
-        self.plan.delete(self.project.join(path), before);
+    pub fn delete(&mut self, path: &ProjectPath, before: Vec<u8>) {
+        self.record.forget_file(path);
+        let path = self.in_project(path);
+        self.plan.delete(path, before);
     }
 
     /// An edit of a file outside the project (relative to the plan's root), not tracked.
     pub fn edit_around(
         &mut self,
-        path: &str,
+        path: &ProjectPath,
         before: &str,
         after: String,
         summary: impl Into<String>,
     ) {
         self.plan.edit(
-            path,
+            path.clone(),
             before.as_bytes().to_vec(),
             after.into_bytes(),
             summary,
@@ -103,7 +124,7 @@ impl Changes {
     /// Adds the record to the plan and surveys what would happen.
     fn checked(mut self) -> Result<Checked> {
         let record_text = self.record.render();
-        let record_path = self.project.join(record::FILE);
+        let record_path = self.in_project(&record_file());
         match self.record.before.take() {
             Some(before) => self.plan.edit(
                 record_path,
@@ -136,7 +157,7 @@ impl Changes {
             return Err(refusal);
         }
         for path in checked.overwritten() {
-            ui.warn(format!("overwriting {} (--force)", path.display()));
+            ui.warn(format!("overwriting {path} (--force)"));
         }
         let mut counts = vec![
             format!("{} created", checked.count(Outcome::Create)),
@@ -156,6 +177,11 @@ impl Changes {
         ui.listing(&listing);
         Ok(true)
     }
+}
+
+/// The record's own path.
+fn record_file() -> ProjectPath {
+    ProjectPath::parse(record::FILE).expect("the record is at the root")
 }
 
 /// What a command does to its object, for its messages.

@@ -2,7 +2,10 @@
 
 use std::ffi::OsString;
 
+use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::model::{Ci, License, Pattern, Vcs};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -113,140 +116,51 @@ pub struct NewArgs {
     pub write: WriteOptions,
 }
 
-/// `--vcs`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Vcs {
-    /// git init the new project (unless it is inside a repository already)
-    Git,
-    /// No repository
-    None,
-}
+/// The model's closed choices as clap values, with their help.
+macro_rules! value_enum {
+    ($($type:ty),+) => {$(
+        impl ValueEnum for $type {
+            fn value_variants<'a>() -> &'a [Self] {
+                <$type>::ALL
+            }
 
-/// `--license`: the SPDX expressions pop-create writes texts for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum License {
-    /// The MIT licence (LICENSE)
-    #[value(name = "MIT")]
-    Mit,
-    /// The Apache License 2.0 (LICENSE)
-    #[value(name = "Apache-2.0")]
-    Apache,
-    /// Either, at the user's option (LICENSE-MIT and LICENSE-APACHE), as most Rust crates
-    #[value(name = "MIT OR Apache-2.0")]
-    MitOrApache,
-    /// No licence file and no `license` field
-    #[value(name = "none")]
-    None,
-}
-
-impl License {
-    /// The SPDX expression, or `none`.
-    pub fn spdx(self) -> &'static str {
-        match self {
-            License::Mit => "MIT",
-            License::Apache => "Apache-2.0",
-            License::MitOrApache => "MIT OR Apache-2.0",
-            License::None => "none",
+            fn to_possible_value(&self) -> Option<PossibleValue> {
+                Some(PossibleValue::new(self.name()).help(self.about()))
+            }
         }
-    }
-
-    /// The licence for an SPDX expression pop-create wrote.
-    pub fn from_spdx(spdx: &str) -> Option<License> {
-        [
-            License::Mit,
-            License::Apache,
-            License::MitOrApache,
-            License::None,
-        ]
-        .into_iter()
-        .find(|license| license.spdx() == spdx)
-    }
+    )+};
 }
 
-/// `--ci`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Ci {
-    /// .github/workflows/ci.yml
-    Github,
-    /// .gitlab-ci.yml
-    Gitlab,
-    /// No CI workflow
-    None,
-}
-
-impl Ci {
-    /// The provider's name as typed.
-    pub fn name(self) -> &'static str {
-        match self {
-            Ci::Github => "github",
-            Ci::Gitlab => "gitlab",
-            Ci::None => "none",
-        }
-    }
-
-    /// The provider of a name pop-create wrote.
-    pub fn from_name(name: &str) -> Option<Ci> {
-        [Ci::Github, Ci::Gitlab, Ci::None]
-            .into_iter()
-            .find(|ci| ci.name() == name)
-    }
-}
+value_enum!(Vcs, License, Ci);
 
 /// `pop-create add-sub`.
 #[derive(Debug, Args)]
 pub struct AddSubArgs {
     /// The sub's name: a directory under src/ and a Rust module
     pub name: Option<String>,
-    /// The pattern the sub follows
-    #[arg(long, value_enum, default_value_t = Pattern::Library)]
+    #[arg(long, value_parser = pattern_arg, default_value = "library", long_help = pattern_help(), help = "The pattern the sub follows: spine, router, library, beacon, collection, flow, or one of the project's template set")]
     pub pattern: Pattern,
     /// Write options
     #[command(flatten)]
     pub write: WriteOptions,
 }
 
-/// The patterns a new sub can follow.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Pattern {
-    /// A backbone of the app: sets up shared data when added, runs with the app
-    Spine,
-    /// Serves the sub's plugins over HTTP JSON (adds the addr and port options)
-    Router,
-    /// Plain functions, no load hook
-    Library,
-    /// Each plugin is an event source; the sub merges their events onto one queue
-    Beacon,
-    /// The sub gathers from every plugin, sync and async, into shared data
-    Collection,
-    /// A pipeline stage: takes from an upstream queue, processes, pushes on
-    Flow,
+/// `--pattern`: one of pop's patterns, or one of the project's template set.
+fn pattern_arg(text: &str) -> Result<Pattern, String> {
+    Pattern::parse(text).map_err(|err| match err.hint_text() {
+        Some(hint) => format!("{}\n  {hint}", err.message()),
+        None => err.message().to_owned(),
+    })
 }
 
-impl Pattern {
-    /// The pattern's name, as typed.
-    pub fn name(self) -> &'static str {
-        match self {
-            Pattern::Spine => "spine",
-            Pattern::Router => "router",
-            Pattern::Library => "library",
-            Pattern::Beacon => "beacon",
-            Pattern::Collection => "collection",
-            Pattern::Flow => "flow",
-        }
+/// The help of `--pattern`: every built-in pattern and what it is for.
+fn pattern_help() -> String {
+    let mut help =
+        String::from("The pattern the sub follows (or one of the project's template set):");
+    for pattern in Pattern::BUILTIN {
+        help.push_str(&format!("\n  {:<11}{}", pattern.name(), pattern.about()));
     }
-
-    /// True for the patterns whose sub has a queue a flow can take from.
-    pub fn has_queue(self) -> bool {
-        matches!(self, Pattern::Beacon | Pattern::Flow)
-    }
-
-    /// The pattern of a name pop-create recorded.
-    pub fn from_name(name: &str) -> Option<Pattern> {
-        Pattern::value_variants()
-            .iter()
-            .copied()
-            .find(|pattern| pattern.name() == name)
-    }
+    help
 }
 
 /// `pop-create add-plugin`.

@@ -6,14 +6,12 @@
 //! now) and `update` (what this version generates for a recorded project,
 //! and what the version that made it generated: the base of the merge).
 
-use std::path::{Path, PathBuf};
-
 use include_dir::{Dir, include_dir};
 
-use crate::cli::{Ci, License, Pattern};
 use crate::conf_edit::{self, ConfFile};
 use crate::error::{Error, Result};
-use crate::record::Answers;
+use crate::model::{Answers, Ci, License, Pattern, ProjectPath, SubEntry};
+use crate::names::SubPath;
 use crate::templates::{self, File};
 
 /// The Rust version generated projects declare: the newest `rust-version` of
@@ -129,16 +127,16 @@ impl Context {
     /// The context of a sub of a project whose subs (in the order they were
     /// added, this one included or not yet) are `subs`: a flow sub takes from
     /// the beacon or flow sub added last before it.
-    pub fn sub_among(&self, sub: &str, subs: &[(String, Pattern)]) -> Self {
+    pub fn sub_among(&self, sub: &str, subs: &[SubEntry]) -> Self {
         let before = subs
             .iter()
-            .position(|(s, _)| s == sub)
+            .position(|s| s.name.as_str() == sub)
             .unwrap_or(subs.len());
         let upstream = subs[..before]
             .iter()
             .rev()
-            .find(|(_, pattern)| pattern.has_queue())
-            .map(|(s, _)| s.clone());
+            .find(|s| s.pattern.has_queue())
+            .map(|s| s.name.to_string());
         Context {
             upstream,
             ..self.sub(sub)
@@ -157,20 +155,20 @@ impl Context {
     /// As Tera wants it.
     pub fn tera(&self) -> tera::Context {
         let answers = &self.answers;
-        let crate_name = pop_build::names::crate_name(&answers.name);
+        let crate_name = answers.name.crate_name();
         let mut context = tera::Context::new();
-        context.insert("name", &answers.name);
+        context.insert("name", answers.name.as_str());
         context.insert("env_prefix", &pop_build::names::env_prefix(&crate_name));
         context.insert("crate_name", &crate_name);
         context.insert("version", self.version);
         context.insert("rust_version", RUST_VERSION);
         context.insert("ci", answers.ci.name());
-        context.insert("license", answers.license.spdx());
+        context.insert("license", answers.license.name());
         context.insert("year", &answers.year);
-        let holder = answers
-            .author
-            .clone()
-            .unwrap_or_else(|| format!("the {} developers", answers.name));
+        let holder = match &answers.author {
+            Some(author) => author.as_str().to_owned(),
+            None => format!("the {} developers", answers.name),
+        };
         context.insert("copyright_holder", &holder);
         // pop-create 0.1.0's templates name the runtime's directory.
         context.insert("runtime", templates::RUNTIME_DIR);
@@ -201,29 +199,10 @@ impl Context {
 #[cfg(test)]
 pub fn answers_for_tests(name: &str) -> Answers {
     Answers {
-        name: name.into(),
-        vertical: false,
-        member: false,
-        dynes: Vec::new(),
-        vcs: "none".into(),
         license: License::MitOrApache,
         ci: Ci::Github,
-        author: None,
-        year: 2026,
+        ..Answers::of_unrecorded(crate::names::ProjectName::parse(name).unwrap(), true)
     }
-}
-
-/// The subs a project starts with: the spine (for an app), then the dynes asked for.
-pub fn initial_subs(answers: &Answers) -> Vec<(String, Pattern)> {
-    let spine = pop_build::names::crate_name(&answers.name);
-    let mut subs = Vec::new();
-    if !answers.vertical {
-        subs.push((spine, Pattern::Spine));
-    }
-    for dyne in &answers.dynes {
-        subs.push((dyne.clone(), Pattern::Library));
-    }
-    subs
 }
 
 /// Every file pop-create generates and keeps up to date for a project with
@@ -233,7 +212,7 @@ pub fn initial_subs(answers: &Answers) -> Vec<(String, Pattern)> {
 pub fn managed_files(
     templates: Templates,
     answers: &Answers,
-    subs: &[(String, Pattern)],
+    subs: &[SubEntry],
     formatter: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<File>> {
     let context = Context::new(answers, templates);
@@ -243,33 +222,34 @@ pub fn managed_files(
         templates
             .render(set, &context.tera())?
             .into_iter()
-            .filter(|file| file.path != Path::new("Cargo.toml")),
+            .filter(|file| file.path.as_str() != "Cargo.toml"),
     );
-    let initial = initial_subs(answers);
-    for (sub, pattern) in subs {
-        if *pattern == Pattern::Spine && !answers.vertical && *sub == context_spine(answers) {
+    let initial = answers.initial_subs();
+    for entry in subs {
+        let is_spine = entry.pattern == Pattern::Spine && entry.name == answers.spine();
+        if is_spine && !answers.vertical {
             continue;
         }
         files.extend(templates.render(
-            &format!("sub/{}", pattern.name()),
-            &context.sub_among(sub, subs).tera(),
+            &sub_set(&entry.pattern)?,
+            &context.sub_among(entry.name.as_str(), subs).tera(),
         )?);
     }
     // src/conf.rs: the template, then each command's edit, replayed in order.
     let conf = files
         .iter_mut()
-        .find(|f| f.path == Path::new("src/conf.rs"))
+        .find(|f| f.path.as_str() == "src/conf.rs")
         .expect("every project template set has src/conf.rs");
     let mut text = String::from_utf8(conf.contents.clone()).expect("templates are UTF-8");
     let (from_new, added): (Vec<_>, Vec<_>) =
         subs.iter().partition(|entry| initial.contains(entry));
     let entries: Vec<String> = from_new
         .iter()
-        .map(|(sub, _)| conf_edit::dyne_entry(sub))
+        .map(|entry| conf_edit::dyne_entry(entry.name.as_str()))
         .collect();
     text = ConfFile::parse(&text)?.append("DYNE", &entries)?;
-    for (sub, pattern) in added {
-        text = add_sub_to_conf(templates, &text, sub, *pattern, formatter)?.0;
+    for entry in added {
+        text = add_sub_to_conf(templates, &text, entry, formatter)?.0;
     }
     conf.contents = text.into_bytes();
     // pop-create 0.1.0 wrote no licence, CI or Dockerfile.
@@ -280,8 +260,16 @@ pub fn managed_files(
     Ok(files)
 }
 
-fn context_spine(answers: &Answers) -> String {
-    pop_build::names::crate_name(&answers.name)
+/// The template set of a sub of `pattern`.
+fn sub_set(pattern: &Pattern) -> Result<String> {
+    match pattern {
+        Pattern::Custom(name) => Err(Error::usage(format!(
+            "unknown pattern `{}`: it is not one of pop's, and the project records no template set that has it",
+            name.as_str()
+        ))
+        .hint(format!("use one of: {}", Pattern::builtin_names()))),
+        builtin => Ok(format!("sub/{}", builtin.name())),
+    }
 }
 
 /// What this version adds beyond the templates of a project set: the
@@ -289,7 +277,7 @@ fn context_spine(answers: &Answers) -> String {
 fn extras(
     templates: Templates,
     answers: &Answers,
-    subs: &[(String, Pattern)],
+    subs: &[SubEntry],
     context: &Context,
 ) -> Result<Vec<File>> {
     let mut files = Vec::new();
@@ -301,7 +289,7 @@ fn extras(
             templates::render("runtime", &context.tera())?
                 .into_iter()
                 .map(|mut file| {
-                    file.path = Path::new(templates::RUNTIME_DIR).join(&file.path);
+                    file.path = runtime_dir().join(&file.path);
                     file
                 }),
         );
@@ -315,7 +303,7 @@ fn extras(
         Ci::Gitlab => files.extend(templates.render("ci/gitlab", &context.tera())?),
         Ci::None => {}
     }
-    let serves = subs.iter().any(|(_, pattern)| *pattern == Pattern::Router);
+    let serves = subs.iter().any(|entry| entry.pattern == Pattern::Router);
     if serves && !answers.vertical {
         files.extend(templates.render("docker", &context.tera())?);
     }
@@ -345,14 +333,9 @@ fn license_files(templates: Templates, license: License, context: &Context) -> R
 
 /// The files `add-sub` writes for a sub, besides its edits of `src/conf.rs`
 /// and `Cargo.toml`, in a project whose subs (as recorded) are `subs`.
-pub fn sub_files(
-    answers: &Answers,
-    sub: &str,
-    pattern: Pattern,
-    subs: &[(String, Pattern)],
-) -> Result<Vec<File>> {
-    let context = Context::new(answers, Templates::Current).sub_among(sub, subs);
-    templates::render(&format!("sub/{}", pattern.name()), &context.tera())
+pub fn sub_files(answers: &Answers, sub: &SubEntry, subs: &[SubEntry]) -> Result<Vec<File>> {
+    let context = Context::new(answers, Templates::Current).sub_among(sub.name.as_str(), subs);
+    templates::render(&sub_set(&sub.pattern)?, &context.tera())
 }
 
 /// The Dockerfile and `.dockerignore` a router app gets.
@@ -366,12 +349,12 @@ pub fn docker_files(answers: &Answers) -> Result<Vec<File>> {
 /// collection's a `gather`, a flow's a `process`, as their contracts ask.
 pub fn plugin_file(
     answers: &Answers,
-    sub: &str,
-    pattern: Option<Pattern>,
+    sub: &SubPath,
+    pattern: Option<&Pattern>,
     plugin: &str,
-    dir: &Path,
+    dir: &ProjectPath,
 ) -> Result<File> {
-    let context = Context::new(answers, Templates::Current).plugin(sub, plugin);
+    let context = Context::new(answers, Templates::Current).plugin(&sub.to_string(), plugin);
     let set = match pattern {
         Some(pattern @ (Pattern::Beacon | Pattern::Collection | Pattern::Flow)) => {
             format!("plugin/{}", pattern.name())
@@ -380,7 +363,7 @@ pub fn plugin_file(
     };
     let mut files = templates::render(&set, &context.tera())?;
     let mut file = files.pop().expect("the plugin set has one file");
-    file.path = dir.join(file.path.file_name().expect("a file"));
+    file.path = dir.join(&ProjectPath::parse(file.path.file_name())?);
     Ok(file)
 }
 
@@ -390,10 +373,10 @@ pub fn plugin_file(
 pub fn add_sub_to_conf(
     templates: Templates,
     text: &str,
-    sub: &str,
-    pattern: Pattern,
+    entry: &SubEntry,
     formatter: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(String, Vec<String>)> {
+    let (sub, pattern) = (entry.name.as_str(), &entry.pattern);
     let mut summary = Vec::new();
     let mut edited = text.to_owned();
     let conf = ConfFile::parse(&edited)?;
@@ -401,7 +384,7 @@ pub fn add_sub_to_conf(
         edited = conf.append("DYNE", &[conf_edit::dyne_entry(sub)])?;
         summary.push(format!("add `{sub}` to DYNE"));
     }
-    if pattern == Pattern::Router {
+    if *pattern == Pattern::Router {
         let options = templates.router_options();
         let conf = ConfFile::parse(&edited)?;
         let declared: Vec<String> = conf
@@ -448,13 +431,24 @@ pub fn add_sub_to_conf(
 }
 
 /// `src/<sub>` for a sub path (`rpc.admin` → `src/rpc/admin`), given the
-/// directories DYNE maps the top sub to.
-pub fn sub_dir(dirs: &[String], top: &str, nested: &[String]) -> PathBuf {
-    let mut dir = PathBuf::from("src").join(dirs.first().map(String::as_str).unwrap_or(top));
-    for part in nested {
-        dir.push(part);
+/// directories DYNE maps the top sub to (pop-build has checked that each is
+/// a relative path inside `src/`).
+pub fn sub_dir(dirs: &[String], sub: &SubPath) -> Result<ProjectPath> {
+    let first = dirs
+        .first()
+        .map(String::as_str)
+        .unwrap_or(sub.top().as_str());
+    let mut dir = format!("src/{first}");
+    for part in sub.nested() {
+        dir.push('/');
+        dir.push_str(part);
     }
-    dir
+    ProjectPath::parse(&dir)
+}
+
+/// Where the runtime's copy goes in a project.
+pub fn runtime_dir() -> ProjectPath {
+    ProjectPath::parse(templates::RUNTIME_DIR).expect("the runtime's directory is a plain name")
 }
 
 /// The DYNE entry of the top-level sub `sub`, or an error listing the subs there are.
@@ -475,17 +469,22 @@ pub fn dyne_entry_of<'d>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::names::SubName;
+    use std::path::PathBuf;
 
-    fn subs(spine: &str) -> Vec<(String, Pattern)> {
-        vec![
-            (spine.to_owned(), Pattern::Spine),
-            ("a_long_sub_name_here".into(), Pattern::Router),
-            ("tools".into(), Pattern::Library),
-            ("ticker".into(), Pattern::Spine),
-            ("a_long_beacon_sub_name".into(), Pattern::Beacon),
-            ("a_long_collection_sub".into(), Pattern::Collection),
-            ("a_long_flow_stage_name".into(), Pattern::Flow),
+    fn subs(spine: &str) -> Vec<SubEntry> {
+        [
+            (spine, Pattern::Spine),
+            ("a_long_sub_name_here", Pattern::Router),
+            ("tools", Pattern::Library),
+            ("ticker", Pattern::Spine),
+            ("a_long_beacon_sub_name", Pattern::Beacon),
+            ("a_long_collection_sub", Pattern::Collection),
+            ("a_long_flow_stage_name", Pattern::Flow),
         ]
+        .into_iter()
+        .map(|(sub, pattern)| SubEntry::new(SubName::parse(sub).unwrap(), pattern))
+        .collect()
     }
 
     /// Every Rust file pop-create generates is rustfmt-clean, for short and
@@ -496,7 +495,7 @@ mod tests {
             for vertical in [false, true] {
                 let mut answers = answers_for_tests(name);
                 answers.vertical = vertical;
-                let spine = pop_build::names::crate_name(name);
+                let spine = crate::names::ProjectName::parse(name).unwrap().crate_name();
                 let files =
                     managed_files(Templates::Current, &answers, &subs(&spine), &|_| None).unwrap();
                 let plugins: Vec<File> = [
@@ -507,21 +506,15 @@ mod tests {
                 ]
                 .into_iter()
                 .map(|pattern| {
-                    let sub = "a_long_sub_name_here.and_nested";
-                    plugin_file(
-                        &answers,
-                        sub,
-                        pattern,
-                        "a_long_plugin_name",
-                        Path::new("src/x"),
-                    )
-                    .unwrap()
+                    let sub = SubPath::parse("a_long_sub_name_here.and_nested").unwrap();
+                    let dir = ProjectPath::parse("src/x").unwrap();
+                    plugin_file(&answers, &sub, pattern.as_ref(), "a_long_plugin_name", &dir)
+                        .unwrap()
                 })
                 .collect();
                 for file in files.iter().chain(&plugins) {
-                    if file.path.extension().is_some_and(|ext| ext == "rs") {
-                        let what =
-                            format!("{name} (vertical: {vertical}): {}", file.path.display());
+                    if file.path.as_str().ends_with(".rs") {
+                        let what = format!("{name} (vertical: {vertical}): {}", file.path);
                         crate::test_support::assert_rustfmt_clean(&what, &file.contents);
                     }
                 }
@@ -541,28 +534,23 @@ mod tests {
         ] {
             let fixture = PathBuf::from(format!("tests/fixtures/made-by-{version}/poppy"));
             let record = crate::record::Record::read(&fixture).unwrap().unwrap();
-            assert_eq!(record.version(), Some(version));
+            assert_eq!(record.version(), version);
             let answers = record.answers().unwrap();
-            let subs: Vec<(String, Pattern)> = record
-                .subs()
-                .into_iter()
-                .map(|(sub, pattern)| (sub, Pattern::from_name(&pattern).unwrap()))
-                .collect();
             let rustfmt = crate::conf_edit::rustfmt_in(&fixture, "2024");
-            let files = managed_files(templates, &answers, &subs, &rustfmt).unwrap();
+            let files = managed_files(templates, answers, record.subs(), &rustfmt).unwrap();
             assert!(files.len() >= at_least, "{version}: {files:?}");
             for file in files {
-                let on_disk = std::fs::read(fixture.join(&file.path)).unwrap();
+                let on_disk = std::fs::read(fixture.join(file.path.to_path())).unwrap();
                 assert!(
                     file.contents == on_disk,
                     "{} differs from what {version} wrote:\n{}",
-                    file.path.display(),
+                    file.path,
                     String::from_utf8_lossy(&file.contents)
                 );
                 assert!(
                     record.untouched(&file.path, &file.contents),
                     "{version}: {}",
-                    file.path.display()
+                    file.path
                 );
             }
         }

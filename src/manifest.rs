@@ -37,25 +37,45 @@ const WORKSPACE_COMMENT: &str = "
 # made inside it become members; the runtime copy is not one.
 ";
 
-/// A `Cargo.toml`, parsed with its layout.
+/// A `Cargo.toml`, parsed with its layout, its line endings and its
+/// byte-order mark, so that an edit changes only the lines pop-create owns.
 #[derive(Debug)]
 pub struct Manifest {
     document: DocumentMut,
+    /// The file started with a UTF-8 byte-order mark.
+    bom: bool,
+    /// The file's lines end in CRLF.
+    crlf: bool,
 }
 
 impl Manifest {
     /// Parses a manifest; `path` is for messages.
     pub fn parse(path: &Path, text: &str) -> Result<Manifest> {
-        let document = text.parse().map_err(|err| {
-            Error::toml(path, text, &err)
+        let (bom, body) = match text.strip_prefix('\u{feff}') {
+            Some(body) => (true, body),
+            None => (false, text),
+        };
+        let document = body.parse().map_err(|err| {
+            Error::toml(path, body, &err)
                 .hint("fix it so cargo can read it, then run the command again")
         })?;
-        Ok(Manifest { document })
+        Ok(Manifest {
+            document,
+            bom,
+            crlf: body.contains("\r\n"),
+        })
     }
 
-    /// The text, as edited.
+    /// The text, as edited, with the file's own line endings and mark.
     pub fn text(&self) -> String {
-        self.document.to_string()
+        let mut text = self.document.to_string();
+        if self.crlf {
+            text = text.replace("\r\n", "\n").replace('\n', "\r\n");
+        }
+        if self.bom {
+            text.insert(0, '\u{feff}');
+        }
+        text
     }
 
     /// `[package] name`.
@@ -102,28 +122,56 @@ impl Manifest {
                     .collect()
             })
             .unwrap_or_default();
-        if old_router && !features.iter().any(|f| f == ROUTER_FEATURE) {
+        let add_router = old_router && !features.iter().any(|f| f == ROUTER_FEATURE);
+        if add_router {
             features.push(ROUTER_FEATURE.to_owned());
         }
-        let mut pop = InlineTable::new();
-        pop.insert("package", "pop-hub".into());
-        pop.insert("version", RUNTIME_REQUIREMENT.into());
-        if !features.is_empty() {
-            pop.insert("features", Value::Array(features.iter().collect::<Array>()));
-        }
-        match dependencies.get_mut("pop") {
-            // Replacing the value keeps the key, and the user's comments on it.
-            Some(item) => *item = value(pop),
+        match dependencies
+            .get_mut("pop")
+            .and_then(Item::as_table_like_mut)
+        {
+            // A table of the user's (inline, `[dependencies.pop]` or dotted
+            // keys) keeps every key and comment: only the source changes.
+            Some(pop) => {
+                pop.remove("path");
+                set_keeping_decor(pop, "package", "pop-hub".into());
+                set_keeping_decor(pop, "version", RUNTIME_REQUIREMENT.into());
+                if add_router {
+                    set_keeping_decor(
+                        pop,
+                        "features",
+                        Value::Array(features.iter().collect::<Array>()),
+                    );
+                }
+            }
             None => {
-                dependencies.insert("pop", value(pop));
-                if let Some(mut key) = dependencies.key_mut("pop") {
-                    key.leaf_decor_mut().set_prefix(POP_COMMENT);
+                let mut pop = InlineTable::new();
+                pop.insert("package", "pop-hub".into());
+                pop.insert("version", RUNTIME_REQUIREMENT.into());
+                if !features.is_empty() {
+                    pop.insert("features", Value::Array(features.iter().collect::<Array>()));
+                }
+                match dependencies.get_mut("pop") {
+                    // A plain version string: replacing the value keeps the key and its comments.
+                    Some(item) => *item = value(pop),
+                    None => {
+                        dependencies.insert("pop", value(pop));
+                        if let Some(mut key) = dependencies.key_mut("pop") {
+                            key.leaf_decor_mut().set_prefix(POP_COMMENT);
+                        }
+                    }
                 }
             }
         }
         let build = self.table("build-dependencies")?;
         match build.get_mut("pop-build") {
-            Some(item) => *item = value(RUNTIME_REQUIREMENT),
+            Some(item) => match item.as_table_like_mut() {
+                Some(table) => {
+                    table.remove("path");
+                    set_keeping_decor(table, "version", RUNTIME_REQUIREMENT.into());
+                }
+                None => set_value_keeping_decor(item, RUNTIME_REQUIREMENT.into()),
+            },
             None => {
                 build.insert("pop-build", value(RUNTIME_REQUIREMENT));
             }
@@ -328,6 +376,27 @@ impl Manifest {
     }
 }
 
+/// Sets `key` of a table to `new`, keeping the comments and spacing around
+/// the value it replaces.
+fn set_keeping_decor(table: &mut dyn toml_edit::TableLike, key: &str, new: Value) {
+    match table.get_mut(key) {
+        Some(item) => set_value_keeping_decor(item, new),
+        None => {
+            table.insert(key, value(new));
+        }
+    }
+}
+
+fn set_value_keeping_decor(item: &mut Item, mut new: Value) {
+    if let Some(old) = item.as_value() {
+        if old.to_string().trim() == new.to_string().trim() {
+            return;
+        }
+        *new.decor_mut() = old.decor().clone();
+    }
+    *item = Item::Value(new);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -434,5 +503,59 @@ mod tests {
             m.text(),
             "[package]\nname = \"a\"\n\n[profile.dev.package.\"*\"]\nopt-level = 1\n"
         );
+    }
+
+    /// Issue 18: what the user wrote around the `pop` dependency survives
+    /// `update`'s rewiring and `remove-sub`'s feature edit.
+    #[test]
+    fn the_users_keys_comments_styles_line_endings_and_mark_are_kept() {
+        let inline = "[package]\nname = \"a\"\n[dependencies]\npop = { package = \"pop-hub\", version = \">=0.2\", default-features = false, optional = true, features = [\"router\"] } # mine\n";
+        let mut m = manifest(inline);
+        m.wire_runtime(false).unwrap();
+        m.set_router(false).unwrap();
+        let text = m.text();
+        assert!(
+            text.contains("default-features = false, optional = true") && text.contains("# mine"),
+            "{text}"
+        );
+
+        let table = "[package]\nname = \"a\"\n\n# the runtime\n[dependencies.pop]\n# which package\npackage = \"pop-hub\" # kept\nversion = \">=0.2\"\ndefault-features = false\nfeatures = [\"router\"]\n\n[build-dependencies]\npop-build = \">=0.2\" # the build's\n";
+        let mut m = manifest(table);
+        m.wire_runtime(false).unwrap();
+        assert_eq!(m.text(), table, "nothing to change in an up-to-date table");
+        m.set_router(false).unwrap();
+        let text = m.text();
+        assert!(
+            text.contains(
+                "# the runtime\n[dependencies.pop]\n# which package\npackage = \"pop-hub\" # kept\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("default-features = false"), "{text}");
+
+        let dotted = "[package]\nname = \"a\"\n[dependencies]\npop.package = \"pop-hub\"\npop.version = \">=0.1\"\npop.default-features = false\n";
+        let mut m = manifest(dotted);
+        m.wire_runtime(false).unwrap();
+        let text = m.text();
+        assert!(
+            text.contains("pop.version = \">=0.2\"\npop.default-features = false\n"),
+            "{text}"
+        );
+
+        let crlf =
+            "\u{feff}[package]\r\nname = \"a\" # mine\r\n\r\n[dependencies]\r\nserde = \"1\"\r\n";
+        let mut m = manifest(crlf);
+        m.wire_runtime(true).unwrap();
+        m.set_router(true).unwrap();
+        let text = m.text();
+        assert!(
+            text.starts_with("\u{feff}[package]\r\nname = \"a\" # mine\r\n"),
+            "{text:?}"
+        );
+        assert!(
+            !text.replace("\r\n", "").contains('\n'),
+            "every line ends in CRLF: {text:?}"
+        );
+        assert!(text.contains("features = [\"router\"]"), "{text:?}");
     }
 }

@@ -1,7 +1,9 @@
-//! Names checked once, then carried as types: a command turns the text the
-//! user typed into a [`ProjectName`], [`SubName`], [`SubPath`] or
-//! [`PluginName`], and nothing past it handles an unchecked name. The rules
-//! themselves are pop-build's ([`pop_build::names`]), shared with the build.
+//! Names checked once, then carried as types: a command (or the reader of
+//! a project's record and files) turns text into a [`ProjectName`],
+//! [`SubName`], [`SubPath`], [`PluginName`] or [`PatternName`], and nothing
+//! past it handles an unchecked name. The rules of Rust-facing names are
+//! pop-build's ([`pop_build::names`]), shared with the build; a pattern
+//! name, which only pop-create reads, has its rule here.
 
 use std::fmt;
 
@@ -14,10 +16,20 @@ use crate::error::Result;
 pub struct ProjectName(String);
 
 impl ProjectName {
-    /// Checks a project name.
+    /// Checks a project name: a package name whose Rust name can also be
+    /// the app's spine sub.
     pub fn parse(text: &str) -> Result<Self> {
         names::validate(NameKind::Project, text)?;
-        Ok(ProjectName(text.to_owned()))
+        let name = ProjectName(text.to_owned());
+        if let Err(err) = names::validate(NameKind::Sub, &name.crate_name()) {
+            return Err(crate::error::Error::usage(format!(
+                "invalid project name `{text}`: its spine sub `{}` cannot be used: {}",
+                name.crate_name(),
+                err.reason
+            ))
+            .hint(err.hint));
+        }
+        Ok(name)
     }
 
     /// The package name, as typed (`my-app`).
@@ -28,6 +40,17 @@ impl ProjectName {
     /// The Rust name: the config namespace and the spine sub (`my_app`).
     pub fn crate_name(&self) -> String {
         names::crate_name(&self.0)
+    }
+
+    /// The spine sub of an app of this name.
+    pub fn spine(&self) -> SubName {
+        SubName(self.crate_name())
+    }
+}
+
+impl fmt::Display for ProjectName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -45,6 +68,12 @@ impl SubName {
     /// The name.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl fmt::Display for SubName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -103,6 +132,41 @@ impl PluginName {
     pub fn parse_in(sub: &SubPath, text: &str) -> Result<Self> {
         names::validate_plugin_in(&sub.to_string(), text)?;
         Ok(PluginName(text.to_owned()))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The name of a sub pattern a template set adds (`sub/<NAME>/` in the
+/// set): lower-case letters, digits, `-` and `_`, starting with a letter.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PatternName(String);
+
+impl PatternName {
+    /// The longest pattern name: a directory of a template set.
+    const MAX_LEN: usize = 40;
+
+    /// Checks a pattern name.
+    pub fn parse(text: &str) -> Result<Self> {
+        let well_formed = text.starts_with(|c: char| c.is_ascii_lowercase())
+            && text.len() <= PatternName::MAX_LEN
+            && text
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        if !well_formed {
+            return Err(crate::error::Error::usage(format!(
+                "`{}` is not a pattern name",
+                text.escape_debug()
+            ))
+            .hint(format!(
+                "pop's patterns are {}; a template set's are named with lower-case letters, digits, `-` and `_`",
+                crate::model::Pattern::builtin_names()
+            )));
+        }
+        Ok(PatternName(text.to_owned()))
     }
 
     /// The name.

@@ -4,15 +4,18 @@
 //! A new project is staged in a directory beside its target, created
 //! exclusively under an unpredictable name with only its owner's access (as
 //! the `tempfile` crate makes them), and renamed into place in one step.
-//! Changes inside an existing project are first written beside their
-//! targets, then renamed over them; if anything fails, every target is put
-//! back as it was.
+//! Changes inside an existing project go through the journal
+//! ([`crate::journal`]): written beside their targets, then renamed over
+//! them, so that a failure or a kill at any instant leaves the project as it
+//! was or as planned, never in between.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use crate::error::{Error, Result};
+use crate::journal;
+use crate::model::ProjectPath;
 
 /// The marker in the names of pop-create's temporary files and directories.
 pub const TEMP_MARK: &str = ".pop-create-";
@@ -21,7 +24,7 @@ pub const TEMP_MARK: &str = ".pop-create-";
 #[derive(Debug, Clone)]
 pub struct Change {
     /// Relative to the plan's root.
-    pub path: PathBuf,
+    pub path: ProjectPath,
     /// The file's new contents (empty for a deletion).
     pub contents: Vec<u8>,
     /// Whether the file is executable.
@@ -106,14 +109,9 @@ impl Plan {
     }
 
     /// Adds a file to create.
-    pub fn create(
-        &mut self,
-        path: impl Into<PathBuf>,
-        contents: impl Into<Vec<u8>>,
-        executable: bool,
-    ) {
+    pub fn create(&mut self, path: ProjectPath, contents: impl Into<Vec<u8>>, executable: bool) {
         self.changes.push(Change {
-            path: path.into(),
+            path,
             contents: contents.into(),
             executable,
             kind: ChangeKind::Create,
@@ -123,13 +121,13 @@ impl Plan {
     /// Adds an edit of an existing file, planned from its current contents.
     pub fn edit(
         &mut self,
-        path: impl Into<PathBuf>,
+        path: ProjectPath,
         before: Vec<u8>,
         after: Vec<u8>,
         summary: impl Into<String>,
     ) {
         self.changes.push(Change {
-            path: path.into(),
+            path,
             contents: after,
             executable: false,
             kind: ChangeKind::Edit {
@@ -140,9 +138,9 @@ impl Plan {
     }
 
     /// Adds the deletion of a file, planned from its current contents.
-    pub fn delete(&mut self, path: impl Into<PathBuf>, before: Vec<u8>) {
+    pub fn delete(&mut self, path: ProjectPath, before: Vec<u8>) {
         self.changes.push(Change {
-            path: path.into(),
+            path,
             contents: Vec::new(),
             executable: false,
             kind: ChangeKind::Delete { before },
@@ -152,7 +150,7 @@ impl Plan {
     /// True when writing the plan would change nothing on disk.
     pub fn is_noop(&self) -> bool {
         self.changes.iter().all(|change| {
-            let current = std::fs::read(self.root.join(&change.path)).ok();
+            let current = std::fs::read(self.root.join(change.path.to_path())).ok();
             match change.kind {
                 ChangeKind::Delete { .. } => current.is_none(),
                 _ => current.as_deref() == Some(change.contents.as_slice()),
@@ -165,7 +163,7 @@ impl Plan {
     pub fn survey(self) -> Result<Checked> {
         let mut outcomes = Vec::with_capacity(self.changes.len());
         for change in &self.changes {
-            let target = self.root.join(&change.path);
+            let target = self.root.join(change.path.to_path());
             if let Some(why) = blocked(&self.root, &change.path) {
                 outcomes.push(Outcome::Blocked(why));
                 continue;
@@ -186,7 +184,7 @@ impl Plan {
             let changed_meanwhile = || {
                 Error::failure(format!(
                     "{} changed while pop-create was planning its edit; nothing was written",
-                    change.path.display()
+                    change.path
                 ))
                 .hint("run the command again")
             };
@@ -217,9 +215,9 @@ impl Plan {
 
 /// A symbolic link on the way to a path is never followed: pop-create writes
 /// only inside the project, and a planted link could point anywhere.
-fn blocked(root: &Path, relative: &Path) -> Option<&'static str> {
+fn blocked(root: &Path, relative: &ProjectPath) -> Option<&'static str> {
     let mut path = root.to_path_buf();
-    for part in relative.components() {
+    for part in relative.as_str().split('/') {
         path.push(part);
         match std::fs::symlink_metadata(&path) {
             Ok(meta) if meta.file_type().is_symlink() => {
@@ -237,12 +235,14 @@ impl Checked {
     /// (unless `force`) and everything in the way of a file, listed together.
     pub fn refusal(&self, force: bool) -> Option<Error> {
         let mut conflicts = Vec::new();
+        let mut forcible = false;
         for (change, outcome) in self.plan.changes.iter().zip(&self.outcomes) {
             match outcome {
-                Outcome::Overwrite if !force => conflicts.push(change.path.display().to_string()),
-                Outcome::Blocked(why) => {
-                    conflicts.push(format!("{} ({why})", change.path.display()))
+                Outcome::Overwrite if !force => {
+                    forcible = true;
+                    conflicts.push(change.path.to_string());
                 }
+                Outcome::Blocked(why) => conflicts.push(format!("{} ({why})", change.path)),
                 _ => {}
             }
         }
@@ -253,9 +253,10 @@ impl Checked {
             .iter()
             .map(|path| format!("\n  {path}"))
             .collect::<String>();
-        let hint = match force {
-            true => "move them out of the way",
-            false => "move them out of the way, or pass --force to overwrite exactly these files",
+        // --force replaces files, never a link or a directory in the way.
+        let hint = match forcible {
+            false => "move them out of the way",
+            true => "move them out of the way, or pass --force to overwrite exactly these files",
         };
         Some(
             Error::failure(format!(
@@ -276,7 +277,7 @@ impl Checked {
                 Outcome::Overwrite if !force => "conflict",
                 other => other.verb(),
             };
-            let _ = write!(text, "  {verb:<9} {}", change.path.display());
+            let _ = write!(text, "  {verb:<9} {}", change.path);
             if let ChangeKind::Edit { summary, .. } = &change.kind {
                 if !summary.is_empty() {
                     let _ = write!(text, " ({summary})");
@@ -293,13 +294,13 @@ impl Checked {
     }
 
     /// The paths that will be replaced because of `--force`.
-    pub fn overwritten(&self) -> Vec<&Path> {
+    pub fn overwritten(&self) -> Vec<&ProjectPath> {
         self.plan
             .changes
             .iter()
             .zip(&self.outcomes)
             .filter(|(_, o)| **o == Outcome::Overwrite)
-            .map(|(c, _)| c.path.as_path())
+            .map(|(c, _)| &c.path)
             .collect()
     }
 
@@ -360,7 +361,7 @@ fn stage_new_root(root: &Path, changes: &[&Change]) -> Result<()> {
         .tempdir_in(parent)
         .map_err(|err| Error::io("create a staging directory in", parent, err))?;
     for change in changes {
-        let path = stage.path().join(&change.path);
+        let path = stage.path().join(change.path.to_path());
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
                 .map_err(|err| Error::io("create the directory", dir, err))?;
@@ -411,125 +412,48 @@ pub fn leftovers(parent: &Path, name: &str) -> Vec<PathBuf> {
     found
 }
 
-/// Inside an existing directory: write every file beside its target first,
-/// then rename each over its target, keeping the old file until the end;
-/// on any failure, put everything back.
+/// Inside an existing directory: through the journal, after creating the
+/// missing directories; a test can make the write fail after `fail_after`
+/// files are in place, to see it undone.
 fn write_in_place(root: &Path, changes: &[&Change], fail_after: Option<usize>) -> Result<()> {
-    let mut created_dirs: Vec<PathBuf> = Vec::new();
-    let mut temps: Vec<(tempfile::TempPath, PathBuf)> = Vec::new();
-    let mut deletions: Vec<PathBuf> = Vec::new();
-    let mut undo = Undo::default();
-    let result = (|| -> Result<()> {
-        for change in changes {
-            let target = root.join(&change.path);
-            if matches!(change.kind, ChangeKind::Delete { .. }) {
-                deletions.push(target);
-                continue;
-            }
-            let dir = target.parent().expect("a file inside the root");
-            let mut missing = Vec::new();
-            let mut probe = dir;
-            while std::fs::symlink_metadata(probe).is_err() {
-                missing.push(probe.to_path_buf());
-                probe = probe.parent().expect("the root exists");
-            }
-            std::fs::create_dir_all(dir)
-                .map_err(|err| Error::io("create the directory", dir, err))?;
-            created_dirs.extend(missing.into_iter().rev());
-            let mut temp = temp_beside(&target, "new")?;
-            write_file(temp.as_file_mut(), change)
-                .map_err(|err| Error::io("write", temp.path(), err))?;
-            temps.push((temp.into_temp_path(), target));
+    let mut dirs: Vec<ProjectPath> = Vec::new();
+    for change in changes {
+        if matches!(change.kind, ChangeKind::Delete { .. }) {
+            continue;
         }
-        for (index, (temp, target)) in temps.iter().enumerate() {
-            if fail_after == Some(index) {
-                return Err(Error::failure(format!(
-                    "cannot write {} (a test failure)",
-                    target.display()
-                )));
+        let mut dir = change.path.parent();
+        while let Some(current) = dir {
+            if std::fs::symlink_metadata(root.join(current.to_path())).is_ok() {
+                break;
             }
-            set_aside(target, &mut undo)?;
-            std::fs::rename(temp, target).map_err(|err| Error::io("write", target, err))?;
-        }
-        for target in &deletions {
-            set_aside(target, &mut undo)?;
-        }
-        Ok(())
-    })();
-    match result {
-        Ok(()) => {
-            for (backup, _) in &undo.restored {
-                let _ = std::fs::remove_file(backup);
+            dir = current.parent();
+            if !dirs.contains(&current) {
+                dirs.push(current);
             }
-            for target in &deletions {
-                remove_empty_dirs(root, target.parent());
-            }
-            Ok(())
-        }
-        Err(err) => {
-            drop(temps);
-            for created in &undo.created {
-                let _ = std::fs::remove_file(created);
-            }
-            for (backup, target) in &undo.restored {
-                let _ = std::fs::rename(backup, target);
-            }
-            for dir in created_dirs.iter().rev() {
-                let _ = std::fs::remove_dir(dir);
-            }
-            Err(err)
         }
     }
-}
-
-/// Moves an existing target to a backup beside it (kept until the write is
-/// done), or notes that it is new.
-fn set_aside(target: &Path, undo: &mut Undo) -> Result<()> {
-    if std::fs::symlink_metadata(target).is_ok() {
-        let backup = temp_beside(target, "old")?
-            .into_temp_path()
-            .keep()
-            .map_err(|err| Error::io("set aside", target, err.error))?;
-        std::fs::rename(target, &backup).map_err(|err| Error::io("set aside", target, err))?;
-        undo.restored.push((backup, target.to_path_buf()));
-    } else {
-        undo.created.push(target.to_path_buf());
-    }
-    Ok(())
-}
-
-/// Removes the directories a deletion emptied, up to (not including) `root`.
-fn remove_empty_dirs(root: &Path, mut dir: Option<&Path>) {
-    while let Some(current) = dir {
-        if current == root || !current.starts_with(root) || std::fs::remove_dir(current).is_err() {
-            return;
-        }
-        dir = current.parent();
-    }
-}
-
-#[derive(Default)]
-struct Undo {
-    created: Vec<PathBuf>,
-    restored: Vec<(PathBuf, PathBuf)>,
-}
-
-/// A fresh temporary file beside `target`, created exclusively.
-fn temp_beside(target: &Path, tag: &str) -> Result<tempfile::NamedTempFile> {
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let dir = target.parent().unwrap_or(Path::new("."));
-    tempfile::Builder::new()
-        .prefix(&format!(".{name}{TEMP_MARK}{tag}-"))
-        .tempfile_in(dir)
-        .map_err(|err| Error::io("write a temporary file in", dir, err))
+    // Outermost first: each is created inside one that exists.
+    dirs.sort_by_key(|dir| dir.as_str().matches('/').count());
+    let writes: Vec<journal::Write<'_>> = changes
+        .iter()
+        .map(|change| journal::Write {
+            target: &change.path,
+            contents: match change.kind {
+                ChangeKind::Delete { .. } => None,
+                _ => Some((change.contents.as_slice(), change.executable)),
+            },
+        })
+        .collect();
+    journal::write(root, &writes, &dirs, fail_after)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn p(path: &str) -> ProjectPath {
+        ProjectPath::parse(path).unwrap()
+    }
 
     /// What a command does: survey, then refuse on conflicts.
     fn check(plan: Plan, force: bool) -> Result<Checked> {
@@ -567,8 +491,8 @@ mod tests {
         let temp = temp_root("new");
         let root = temp.path().join("project");
         let mut plan = Plan::new(&root);
-        plan.create("a.txt", "a", false);
-        plan.create("src/b/c.txt", "c", true);
+        plan.create(p("a.txt"), "a", false);
+        plan.create(p("src/b/c.txt"), "c", true);
         check(plan, false).unwrap().apply().unwrap();
         assert_eq!(
             snapshot(&root),
@@ -598,10 +522,10 @@ mod tests {
         std::fs::write(root.join("same.txt"), "same").unwrap();
         let before = snapshot(root);
         let mut plan = Plan::new(root);
-        plan.create("a.txt", "theirs", false);
-        plan.create("src/b.txt", "theirs", false);
-        plan.create("same.txt", "same", false);
-        plan.create("new.txt", "new", false);
+        plan.create(p("a.txt"), "theirs", false);
+        plan.create(p("src/b.txt"), "theirs", false);
+        plan.create(p("same.txt"), "same", false);
+        plan.create(p("new.txt"), "new", false);
         let err = check(plan, false).unwrap_err();
         assert!(err.message().contains("2 file(s)"), "{}", err.message());
         assert!(err.message().contains("\n  a.txt") && err.message().contains("\n  src/b.txt"));
@@ -609,10 +533,10 @@ mod tests {
         assert_eq!(snapshot(root), before);
 
         let mut plan = Plan::new(root);
-        plan.create("a.txt", "theirs", false);
-        plan.create("same.txt", "same", false);
+        plan.create(p("a.txt"), "theirs", false);
+        plan.create(p("same.txt"), "same", false);
         let checked = check(plan, true).unwrap();
-        assert_eq!(checked.overwritten(), [Path::new("a.txt")]);
+        assert_eq!(checked.overwritten(), [&p("a.txt")]);
         assert_eq!(checked.count(Outcome::Identical), 1);
         assert!(checked.describe(true).contains("overwrite a.txt"));
         checked.apply().unwrap();
@@ -635,10 +559,10 @@ mod tests {
         std::fs::write(root.join("gone/doomed.rs"), "doomed").unwrap();
         let before = snapshot(root);
         let mut plan = Plan::new(root);
-        plan.edit("conf.rs", b"old".to_vec(), b"new".to_vec(), "add a sub");
-        plan.create("fresh/dir/file.rs", "fresh", false);
-        plan.create("last.rs", "x", false);
-        plan.delete("gone/doomed.rs", b"doomed".to_vec());
+        plan.edit(p("conf.rs"), b"old".to_vec(), b"new".to_vec(), "add a sub");
+        plan.create(p("fresh/dir/file.rs"), "fresh", false);
+        plan.create(p("last.rs"), "x", false);
+        plan.delete(p("gone/doomed.rs"), b"doomed".to_vec());
         let mut checked = check(plan, false).unwrap();
         checked.fail_after = Some(2);
         let err = checked.apply().unwrap_err();
@@ -664,7 +588,7 @@ mod tests {
         std::fs::write(root.join("src/rpc/init.rs"), "x").unwrap();
         std::fs::write(root.join("src/keep.rs"), "k").unwrap();
         let mut plan = Plan::new(root);
-        plan.delete("src/rpc/init.rs", b"x".to_vec());
+        plan.delete(p("src/rpc/init.rs"), b"x".to_vec());
         check(plan, false).unwrap().apply().unwrap();
         assert!(!root.join("src/rpc").exists());
         assert!(root.join("src/keep.rs").exists());
@@ -676,7 +600,7 @@ mod tests {
         let root = temp.path();
         std::fs::write(root.join("blocker"), "x").unwrap();
         let mut plan = Plan::new(root);
-        plan.create("blocker/inside.rs", "x", false);
+        plan.create(p("blocker/inside.rs"), "x", false);
         let err = check(plan, false).unwrap_err();
         assert!(
             err.message()
@@ -687,7 +611,15 @@ mod tests {
             let elsewhere = temp_root("elsewhere");
             std::os::unix::fs::symlink(elsewhere.path(), root.join("linked")).unwrap();
             let mut plan = Plan::new(root);
-            plan.create("linked/file.rs", "x", false);
+            plan.create(p("linked/file.rs"), "x", false);
+            let err = check(plan, false).unwrap_err();
+            assert!(err.message().contains("symbolic link"), "{}", err.message());
+            assert!(
+                !err.hint_text().unwrap().contains("--force"),
+                "--force cannot help"
+            );
+            let mut plan = Plan::new(root);
+            plan.create(p("linked/file.rs"), "x", false);
             let err = check(plan, true).unwrap_err();
             assert!(err.message().contains("symbolic link"), "{}", err.message());
             assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
@@ -700,7 +632,7 @@ mod tests {
         let root = temp.path();
         std::fs::write(root.join("conf.rs"), "changed by someone").unwrap();
         let mut plan = Plan::new(root);
-        plan.edit("conf.rs", b"old".to_vec(), b"new".to_vec(), "add a sub");
+        plan.edit(p("conf.rs"), b"old".to_vec(), b"new".to_vec(), "add a sub");
         assert!(
             check(plan, false)
                 .unwrap_err()

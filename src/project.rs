@@ -3,15 +3,19 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::journal;
+use crate::lock::ProjectLock;
 use crate::manifest::Manifest;
+use crate::model::ProjectPath;
+use crate::names::ProjectName;
 
 /// A pop crate on disk: a `Cargo.toml` beside a `src/conf.rs` with a DYNE map.
 #[derive(Debug)]
 pub struct Project {
     /// The directory holding `Cargo.toml`.
     pub root: PathBuf,
-    /// The package name.
-    pub name: String,
+    /// The package name, checked as `new` checks names.
+    pub name: ProjectName,
     /// The package's `Cargo.toml`, as text.
     pub manifest_text: String,
     /// Whether it has an entry point (`src/main.rs`); a vertical crate has none.
@@ -24,20 +28,23 @@ impl Project {
     /// have a `src/conf.rs` too, but no DYNE map: they are not projects.)
     pub fn open(root: &Path) -> Result<Option<Project>> {
         let manifest_path = root.join("Cargo.toml");
-        let conf = std::fs::read_to_string(root.join("src").join("conf.rs")).unwrap_or_default();
+        // Only regular files are read: a FIFO or device would block or never end.
+        let conf = read_regular(&root.join("src").join("conf.rs")).unwrap_or_default();
         let declares_dyne = conf.contains("const DYNE") || conf.contains("static DYNE");
-        if !manifest_path.is_file() || !declares_dyne {
+        if !is_regular(&manifest_path) || !declares_dyne {
             return Ok(None);
         }
-        let manifest_text = std::fs::read_to_string(&manifest_path)
-            .map_err(|err| Error::io("read", &manifest_path, err))?;
+        let manifest_text = read_regular(&manifest_path)
+            .ok_or_else(|| Error::failure(format!("cannot read {}", manifest_path.display())))?;
         let manifest = Manifest::parse(&manifest_path, &manifest_text)?;
-        let name = manifest
-            .package_name()
-            .ok_or_else(|| {
-                Error::failure(format!("{} has no [package] name", manifest_path.display()))
-            })?
-            .to_owned();
+        let name = manifest.package_name().ok_or_else(|| {
+            Error::failure(format!("{} has no [package] name", manifest_path.display()))
+        })?;
+        let name = ProjectName::parse(name).map_err(|err| {
+            Error::failure(format!("{}: {}", manifest_path.display(), err.message())).hint(
+                "pop-create works on packages named as `pop-create new` names them; rename the package",
+            )
+        })?;
         Ok(Some(Project {
             root: root.to_path_buf(),
             name,
@@ -83,26 +90,61 @@ impl Project {
         Manifest::parse(&self.root.join("Cargo.toml"), &self.manifest_text)
     }
 
-    /// The package's Rust name.
-    pub fn crate_name(&self) -> String {
-        pop_build::names::crate_name(&self.name)
+    /// Takes the project's lock for `command`, then finishes (or undoes) a
+    /// write that an earlier command was stopped in: every command that
+    /// changes the project holds it from planning to the last rename.
+    /// Returns the lock and notes on what was recovered.
+    pub fn lock(&self, command: &str) -> Result<(ProjectLock, Vec<String>)> {
+        let lock = ProjectLock::acquire(&self.root, command)?;
+        let notes = journal::recover(&self.root)?;
+        Ok((lock, notes))
     }
 
-    /// Reads a file of the project, relative to its root.
-    pub fn read(&self, relative: &str) -> Result<String> {
-        let path = self.root.join(relative);
-        std::fs::read_to_string(&path).map_err(|err| Error::io("read", &path, err))
+    /// Reads a text file of the project.
+    pub fn read(&self, relative: &ProjectPath) -> Result<String> {
+        let path = self.root.join(relative.to_path());
+        let bytes = self
+            .read_optional(relative)?
+            .ok_or_else(|| Error::failure(format!("{} does not exist", path.display())))?;
+        String::from_utf8(bytes)
+            .map_err(|_| Error::failure(format!("{} is not UTF-8 text", path.display())))
     }
 
-    /// Reads a file of the project if it exists.
-    pub fn read_optional(&self, relative: &str) -> Result<Option<Vec<u8>>> {
-        let path = self.root.join(relative);
-        match std::fs::read(&path) {
-            Ok(bytes) => Ok(Some(bytes)),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(err) => Err(Error::io("read", &path, err)),
+    /// Reads a file of the project if it exists. A symbolic link on the way
+    /// or a file that is not a regular one is refused: pop-create reads only
+    /// inside the project, and a planted link or FIFO could point anywhere
+    /// or never end.
+    pub fn read_optional(&self, relative: &ProjectPath) -> Result<Option<Vec<u8>>> {
+        relative.check_no_links(&self.root)?;
+        let path = self.root.join(relative.to_path());
+        match std::fs::symlink_metadata(&path) {
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(err) if err.kind() == std::io::ErrorKind::NotADirectory => return Ok(None),
+            Err(err) => return Err(Error::io("read", &path, err)),
+            Ok(meta) if !meta.is_file() => {
+                return Err(
+                    Error::failure(format!("{} is not a regular file", path.display()))
+                        .hint("move it out of the way, then run the command again"),
+                );
+            }
+            Ok(_) => {}
         }
+        std::fs::read(&path)
+            .map(Some)
+            .map_err(|err| Error::io("read", &path, err))
     }
+}
+
+/// Whether `path` is a regular file (not a link, FIFO, device or directory).
+fn is_regular(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|meta| meta.is_file())
+}
+
+/// A regular file's text.
+fn read_regular(path: &Path) -> Option<String> {
+    is_regular(path)
+        .then(|| std::fs::read_to_string(path).ok())
+        .flatten()
 }
 
 /// The current directory, where a command starts looking for its project.

@@ -10,6 +10,7 @@ use pop_build::{Crate, Source, module_tree};
 
 use crate::changes::Changes;
 use crate::error::Result;
+use crate::model::ProjectPath;
 
 /// The project's files as a plan will leave them.
 pub struct Planned {
@@ -28,30 +29,32 @@ impl Planned {
     }
 
     /// A file the plan writes (relative to the project root).
-    pub fn write(&mut self, path: &Path, contents: &[u8]) {
+    pub fn write(&mut self, path: &ProjectPath, contents: &[u8]) {
         let text = String::from_utf8_lossy(contents).into_owned();
-        self.overlay.insert(self.root.join(path), Some(text));
+        self.overlay
+            .insert(self.root.join(path.to_path()), Some(text));
     }
 
     /// A file the plan deletes.
-    pub fn delete(&mut self, path: &Path) {
-        self.overlay.insert(self.root.join(path), None);
+    pub fn delete(&mut self, path: &ProjectPath) {
+        self.overlay.insert(self.root.join(path.to_path()), None);
     }
 
     /// Adds `src/subs.rs` to `changes`, as pop-build would write it for the
     /// planned project, unless it is up to date already.
     pub fn plan_subs_rs(&self, changes: &mut Changes) -> Result<()> {
         let wanted = Crate::read_from(&self.root, self)?.subs_rs();
-        let path = self.root.join(module_tree::FILE);
-        match std::fs::read_to_string(&path) {
+        let file = ProjectPath::known(module_tree::FILE);
+        file.check_no_links(&self.root)?;
+        match std::fs::read_to_string(self.root.join(file.to_path())) {
             Ok(current) if module_tree::same_modules(&current, &wanted) => {}
             Ok(current) => changes.edit_untracked(
-                module_tree::FILE,
+                &file,
                 current.as_bytes(),
                 wanted.into_bytes(),
                 "the modules of the subs",
             ),
-            Err(_) => changes.create_untracked(module_tree::FILE, wanted),
+            Err(_) => changes.create_untracked(&file, wanted),
         }
         Ok(())
     }

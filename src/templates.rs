@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use include_dir::{Dir, include_dir};
 
 use crate::error::{Error, Result};
+use crate::model::ProjectPath;
 
 static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 static RUNTIME: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/crates");
@@ -36,7 +37,7 @@ pub const RUNTIME_CRATES: &[&str] = &["pop-hub", "pop-macros", "pop-build"];
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct File {
     /// Relative to the project root.
-    pub path: PathBuf,
+    pub path: ProjectPath,
     /// Its contents.
     pub contents: Vec<u8>,
     /// Whether it is executable.
@@ -44,10 +45,10 @@ pub struct File {
 }
 
 impl File {
-    /// A text file.
-    pub fn text(path: impl Into<PathBuf>, contents: impl Into<String>) -> Self {
+    /// A text file pop-create writes at `path` (a path of its own making).
+    pub fn text(path: &str, contents: impl Into<String>) -> Self {
         File {
-            path: path.into(),
+            path: ProjectPath::parse(path).expect("pop-create's own paths are inside the project"),
             contents: contents.into().into_bytes(),
             executable: false,
         }
@@ -92,6 +93,13 @@ pub fn render_from(
                 }
             })
             .collect();
+        let path = ProjectPath::from_path(&path).map_err(|err| {
+            Error::failure(format!(
+                "template {} renders to a path outside the project: {}",
+                source.display(),
+                err.message()
+            ))
+        })?;
         let executable = std::ptr::eq(templates, &TEMPLATES)
             && EXECUTABLE.iter().any(|exe| Path::new(exe) == source);
         files.push(File {
@@ -152,7 +160,8 @@ pub fn runtime() -> Vec<File> {
             let wanted = relative == Path::new("Cargo.toml") || relative.starts_with("src");
             if wanted {
                 files.push(File {
-                    path: Path::new(RUNTIME_DIR).join(file.path()),
+                    path: ProjectPath::from_path(&Path::new(RUNTIME_DIR).join(file.path()))
+                        .expect("the runtime's files are inside the project"),
                     contents: file.contents().to_vec(),
                     executable: false,
                 });
@@ -161,7 +170,7 @@ pub fn runtime() -> Vec<File> {
         });
     }
     for (name, text) in RUNTIME_LICENSES {
-        files.push(File::text(Path::new(RUNTIME_DIR).join(name), *text));
+        files.push(File::text(&format!("{RUNTIME_DIR}/{name}"), *text));
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files
@@ -210,7 +219,7 @@ mod tests {
     #[test]
     fn runtime_files_are_the_crates_sources_and_licences() {
         let files = runtime();
-        let paths: Vec<String> = files.iter().map(|f| f.path.display().to_string()).collect();
+        let paths: Vec<String> = files.iter().map(|f| f.path.to_string()).collect();
         for path in [
             "runtime/pop-hub/Cargo.toml",
             "runtime/pop-hub/src/lib.rs",
@@ -225,7 +234,7 @@ mod tests {
         assert!(!paths.iter().any(|p| p.contains("/tests/")), "{paths:?}");
         let lib = files
             .iter()
-            .find(|f| f.path.ends_with("pop-hub/src/lib.rs"))
+            .find(|f| f.path.as_str().ends_with("pop-hub/src/lib.rs"))
             .unwrap();
         assert_eq!(
             lib.contents,
@@ -239,26 +248,18 @@ mod tests {
         let common = render("common", &context).unwrap();
         let build = common
             .iter()
-            .find(|f| f.path == Path::new("build.rs"))
+            .find(|f| f.path.as_str() == "build.rs")
             .unwrap();
         assert_eq!(
             build.contents,
             TEMPLATES.get_file("common/build.rs").unwrap().contents()
         );
-        assert!(common.iter().any(|f| f.path == Path::new(".gitignore")));
+        assert!(common.iter().any(|f| f.path.as_str() == ".gitignore"));
         let files = render("app", &context).unwrap();
-        assert!(
-            files
-                .iter()
-                .any(|f| f.path == Path::new("src/poppy/init.rs"))
-        );
-        assert!(
-            !files
-                .iter()
-                .any(|f| f.path.display().to_string().contains("tera"))
-        );
+        assert!(files.iter().any(|f| f.path.as_str() == "src/poppy/init.rs"));
+        assert!(!files.iter().any(|f| f.path.as_str().contains("tera")));
         let ci = render("ci/github", &context).unwrap();
-        assert_eq!(ci[0].path, Path::new(".github/workflows/ci.yml"));
+        assert_eq!(ci[0].path.as_str(), ".github/workflows/ci.yml");
     }
 
     #[test]

@@ -445,7 +445,8 @@ fn add_sub_refuses_bad_names_and_unknown_patterns() {
         assert!(refusal.error.contains(why), "{name:?}: {refusal:?}");
         assert!(refusal.hint.is_some(), "{name:?}: {refusal:?}");
     }
-    for pattern in ["nope", "Router", ""] {
+    // Not a pattern name at all: clap refuses it, listing pop's patterns.
+    for pattern in ["Router", "", "../x"] {
         let output = unchanged(
             &scratch.path,
             &project,
@@ -454,6 +455,19 @@ fn add_sub_refuses_bad_names_and_unknown_patterns() {
         let stderr = clap_refusal(&output);
         assert!(stderr.contains("spine, router, library"), "{stderr}");
     }
+    // A well-formed name that neither pop nor the project's template set has.
+    let output = unchanged(
+        &scratch.path,
+        &project,
+        &["add-sub", "rpc", "--pattern", "nope"],
+    );
+    let refusal = plain_refusal(&output, 2);
+    assert!(refusal.error.contains("`nope`"), "{refusal:?}");
+    assert!(
+        refusal.hint.unwrap().contains("spine, router, library"),
+        "{}",
+        shown(&output)
+    );
 }
 
 #[test]

@@ -2,8 +2,9 @@
 //! current directory.
 
 use crate::changes::Verb;
-use crate::cli::{AddPluginArgs, AddSubArgs, Pattern};
+use crate::cli::{AddPluginArgs, AddSubArgs};
 use crate::error::Result;
+use crate::model::Pattern;
 use crate::names::{PluginName, SubName, SubPath};
 use crate::ops::add_plugin::{self, AddPlugin, AddPluginOptions};
 use crate::ops::add_sub::{self, AddSub, AddSubOptions};
@@ -18,11 +19,12 @@ pub fn add_sub(args: AddSubArgs, ui: &Ui) -> Result<()> {
         None => ui.ask("Sub name", "the sub NAME", SubName::parse)?,
     };
     ui.project(&project);
+    let _lock = super::lock(&project, ui)?;
     let is_app = project.is_app;
     let options = AddSubOptions {
         project,
         name,
-        pattern: args.pattern,
+        pattern: args.pattern.clone(),
     };
     let changes = match add_sub::plan(&options)? {
         AddSub::Exists(note) => {
@@ -34,7 +36,7 @@ pub fn add_sub(args: AddSubArgs, ui: &Ui) -> Result<()> {
     let sub = options.name.as_str();
     let object = format!("{} sub `{sub}`", options.pattern.name());
     if changes.finish(ui, &args.write, Verb::Add, &object)? {
-        let next = match (options.pattern, is_app) {
+        let next = match (&options.pattern, is_app) {
             (Pattern::Router, true) => {
                 format!("pop-create add-plugin {sub} NAME, then pop-create run")
             }
@@ -59,6 +61,7 @@ pub fn add_plugin(args: AddPluginArgs, ui: &Ui) -> Result<()> {
         })?,
     };
     ui.project(&project);
+    let _lock = super::lock(&project, ui)?;
     let is_app = project.is_app;
     let options = AddPluginOptions { project, sub, name };
     let (changes, file) = match add_plugin::plan(&options)? {

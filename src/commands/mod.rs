@@ -14,6 +14,8 @@ use clap::CommandFactory;
 
 use crate::cli::{Cli, Command};
 use crate::error::Result;
+use crate::lock::ProjectLock;
+use crate::project::Project;
 use crate::ui::Ui;
 
 /// Runs one command; its exit code.
@@ -37,4 +39,22 @@ pub fn run(command: Command, ui: &Ui) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Takes the project's lock for this command (waiting a while for another
+/// command to finish), and says what was finished or undone of a command
+/// that was stopped mid-write.
+pub fn lock(project: &Project, ui: &Ui) -> Result<ProjectLock> {
+    let command: Vec<String> = std::env::args()
+        .skip(1)
+        .map(|arg| match arg.contains(char::is_whitespace) {
+            true => format!("{arg:?}"),
+            false => arg,
+        })
+        .collect();
+    let (lock, notes) = project.lock(&format!("pop-create {}", command.join(" ")))?;
+    for note in notes {
+        ui.note(note);
+    }
+    Ok(lock)
 }

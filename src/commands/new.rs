@@ -7,13 +7,13 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::changes::Verb;
-use crate::cli::{NewArgs, Vcs};
+use crate::cli::NewArgs;
 use crate::error::{Error, Result};
+use crate::model::{Answers, Author, Vcs};
 use crate::names::{ProjectName, SubName};
 use crate::ops::new::{self, NewOptions};
 use crate::plan;
 use crate::project::{self, Project};
-use crate::record::Answers;
 use crate::ui::Ui;
 
 /// Creates the project.
@@ -39,22 +39,27 @@ pub fn new(args: NewArgs, ui: &Ui) -> Result<()> {
         (None, None) => Vcs::None,
     };
     let answers = Answers {
-        name: name.as_str().to_owned(),
+        name: name.clone(),
         vertical: args.vertical,
         member: workspace.is_some(),
-        dynes: dynes.iter().map(|d| d.as_str().to_owned()).collect(),
-        vcs: if vcs == Vcs::Git { "git" } else { "none" }.to_owned(),
+        dynes,
+        vcs,
         license: args.license,
         ci: args.ci,
         author: author(&cwd),
         year: this_year(),
     };
-    if let Some(app) = &workspace {
-        ui.status(
-            "Workspace",
-            format!("`{}` at {}", app.name, app.root.display()),
-        );
-    }
+    // A member is written into its app, which no other command may change meanwhile.
+    let _lock = match &workspace {
+        Some(app) => {
+            ui.status(
+                "Workspace",
+                format!("`{}` at {}", app.name, app.root.display()),
+            );
+            Some(super::lock(app, ui)?)
+        }
+        None => None,
+    };
     let options = NewOptions {
         answers,
         target,
@@ -115,12 +120,14 @@ fn next_step(options: &NewOptions) -> String {
     match (&options.workspace, options.answers.vertical) {
         (Some(app), _) => format!(
             "add `{name} = {{ path = \"{}\" }}` to [dependencies] in {}",
-            crate::record::portable(
-                options
-                    .target
-                    .strip_prefix(&app.root)
-                    .unwrap_or(Path::new(name))
-            ),
+            options
+                .target
+                .strip_prefix(&app.root)
+                .unwrap_or(Path::new(name.as_str()))
+                .components()
+                .map(|part| part.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/"),
             app.root.join("Cargo.toml").display()
         ),
         (None, true) => format!("in an app, `cargo add --path {}`", options.target.display()),
@@ -155,8 +162,9 @@ fn git(args: &[&str], dir: &Path) -> bool {
         .is_ok_and(|status| status.success())
 }
 
-/// The author from `git config`, as Python pop-create takes it.
-fn author(dir: &Path) -> Option<String> {
+/// The author from `git config`, as Python pop-create takes it (one that is
+/// not a plain line of text is left out).
+fn author(dir: &Path) -> Option<Author> {
     let read = |key: &str| {
         let output = Command::new("git")
             .args(["config", "--get", key])
@@ -168,10 +176,11 @@ fn author(dir: &Path) -> Option<String> {
         (output.status.success() && !value.is_empty()).then_some(value)
     };
     let name = read("user.name")?;
-    Some(match read("user.email") {
+    let author = match read("user.email") {
         Some(email) => format!("{name} <{email}>"),
         None => name,
-    })
+    };
+    Author::parse(&author).ok()
 }
 
 fn this_year() -> u32 {

@@ -14,6 +14,7 @@ pub fn remove_sub(args: RemoveSubArgs, ui: &Ui) -> Result<()> {
     let project = Project::find(&project::current_dir()?)?;
     let name = SubName::parse(&args.name)?;
     ui.project(&project);
+    let _lock = super::lock(&project, ui)?;
     let changes = remove::remove_sub(&project, &name, args.write.force)?;
     let object = format!("sub `{}`", name.as_str());
     if changes.finish(ui, &args.write, Verb::Remove, &object)? {
@@ -28,6 +29,7 @@ pub fn remove_plugin(args: RemovePluginArgs, ui: &Ui) -> Result<()> {
     let sub = SubPath::parse(&args.sub)?;
     let name = PluginName::parse_in(&sub, &args.name)?;
     ui.project(&project);
+    let _lock = super::lock(&project, ui)?;
     let changes = remove::remove_plugin(&project, &sub, &name, args.write.force)?;
     let object = format!("plugin `{sub}.{}`", name.as_str());
     changes.finish(ui, &args.write, Verb::Remove, &object)?;

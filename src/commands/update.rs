@@ -14,6 +14,7 @@ use crate::ui::Ui;
 pub fn update(args: UpdateArgs, ui: &Ui) -> Result<ExitCode> {
     let project = Project::find(&project::current_dir()?)?;
     ui.project(&project);
+    let _lock = super::lock(&project, ui)?;
     let plan = update::plan(&project)?;
     let version = env!("CARGO_PKG_VERSION");
     if plan.changes.is_empty() {

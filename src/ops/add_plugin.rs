@@ -4,9 +4,10 @@ use crate::changes::Changes;
 use crate::conf_edit::ConfFile;
 use crate::error::Result;
 use crate::generation;
+use crate::model::{PluginRef, ProjectPath, Subs as _};
 use crate::names::{PluginName, SubPath};
 use crate::project::Project;
-use crate::record::{self, Record};
+use crate::record::Record;
 use crate::subs_file::Planned;
 
 /// What `add-plugin` adds.
@@ -33,34 +34,32 @@ pub fn plan(options: &AddPluginOptions) -> Result<AddPlugin> {
     let record = Record::open(&project.root)?;
     super::require_current(project, &record)?;
     let answers = super::answers_of(project, &record)?;
-    let conf = ConfFile::parse(&project.read("src/conf.rs")?)?;
-    let top = sub.top().as_str();
-    let entry = generation::dyne_entry_of(conf.declaration(), top)?;
-    let dir = generation::sub_dir(&entry.dirs, top, sub.nested());
-    let reference = format!("{sub}.{}", name.as_str());
+    let conf = ConfFile::parse(&project.read(&ProjectPath::known("src/conf.rs"))?)?;
+    let entry = generation::dyne_entry_of(conf.declaration(), sub.top().as_str())?;
+    let dir = generation::sub_dir(&entry.dirs, sub)?;
+    let plugin = PluginRef {
+        sub: sub.clone(),
+        name: name.clone(),
+    };
     // A top-level sub's pattern decides what its plugins define; a nested
     // sub has none of its own.
-    let pattern = if sub.nested().is_empty() {
-        super::add_sub::recorded_subs(&record)
-            .into_iter()
-            .find(|(recorded, _)| recorded == sub.top().as_str())
-            .map(|(_, pattern)| pattern)
-    } else {
-        None
+    let pattern = match sub.nested().is_empty() {
+        true => record.subs().pattern_of(sub.top().as_str()),
+        false => None,
     };
-    let file = generation::plugin_file(&answers, &sub.to_string(), pattern, name.as_str(), &dir)?;
-    if project.root.join(&file.path).exists() {
+    let file = generation::plugin_file(&answers, sub, pattern, name.as_str(), &dir)?;
+    if project.read_optional(&file.path)?.is_some() {
         return Ok(AddPlugin::Exists(format!(
-            "plugin `{reference}` already exists ({}); nothing to do",
-            record::portable(&file.path)
+            "plugin `{plugin}` already exists ({}); nothing to do",
+            file.path
         )));
     }
     let mut changes = Changes::new(&project.root, record);
     let mut planned = Planned::new(&project.root);
     planned.write(&file.path, &file.contents);
-    let shown = record::portable(&file.path);
+    let shown = file.path.to_string();
     changes.create(file);
     planned.plan_subs_rs(&mut changes)?;
-    changes.record().add_plugin(&reference);
+    changes.record().add_plugin(plugin);
     Ok(AddPlugin::Plan(Box::new(changes), shown))
 }

@@ -1,15 +1,13 @@
 //! The `add-sub` operation: a sub's files, its DYNE entry, and for a router
 //! the options, the runtime feature, the lockfile entries and a Dockerfile.
 
-use std::path::Path;
-
 use pop_build::declaration::Declaration;
 
 use crate::changes::Changes;
-use crate::cli::Pattern;
 use crate::conf_edit;
 use crate::error::{Error, Result};
 use crate::generation::{self, Templates};
+use crate::model::{Pattern, ProjectPath, SubEntry, Subs as _};
 use crate::names::SubName;
 use crate::project::Project;
 use crate::record::Record;
@@ -44,19 +42,15 @@ pub fn plan(options: &AddSubOptions) -> Result<AddSub> {
     let record = Record::open(&project.root)?;
     super::require_current(project, &record)?;
     let answers = super::answers_of(project, &record)?;
-    let conf_before = project.read("src/conf.rs")?;
+    let conf_path = ProjectPath::known("src/conf.rs");
+    let conf_before = project.read(&conf_path)?;
     let declaration = conf_edit::ConfFile::parse(&conf_before)?
         .declaration()
         .clone();
     let in_dyne = declaration.sub(sub).is_some();
     if in_dyne && project.root.join("src").join(sub).is_dir() {
-        let recorded = record
-            .subs()
-            .into_iter()
-            .find(|(s, _)| s == sub)
-            .map(|(_, p)| p);
-        return Ok(AddSub::Exists(match recorded {
-            Some(recorded) if recorded != pattern.name() => format!(
+        return Ok(AddSub::Exists(match record.subs().pattern_of(sub) {
+            Some(recorded) if recorded != pattern => format!(
                 "sub `{sub}` already exists as a {recorded} sub (src/{sub}); nothing to do: \
                  pop-create does not change the pattern of an existing sub"
             ),
@@ -69,20 +63,21 @@ pub fn plan(options: &AddSubOptions) -> Result<AddSub> {
 
     let mut manifest = project.manifest()?;
     let formatter = conf_edit::rustfmt_in(&project.root, manifest.edition());
-    let mut subs = recorded_subs(&record);
-    subs.push((sub.to_owned(), *pattern));
+    let entry = SubEntry::new(name.clone(), pattern.clone());
+    let mut subs = record.subs().to_vec();
+    subs.push(entry.clone());
     let mut changes = Changes::new(&project.root, record);
     let mut planned = Planned::new(&project.root);
-    for file in generation::sub_files(&answers, sub, *pattern, &subs)? {
+    for file in generation::sub_files(&answers, &entry, &subs)? {
         planned.write(&file.path, &file.contents);
         changes.create(file);
     }
     let (conf, summary) =
-        generation::add_sub_to_conf(Templates::Current, &conf_before, sub, *pattern, &formatter)?;
+        generation::add_sub_to_conf(Templates::Current, &conf_before, &entry, &formatter)?;
     if conf != conf_before {
-        planned.write(Path::new("src/conf.rs"), conf.as_bytes());
+        planned.write(&conf_path, conf.as_bytes());
         changes.edit(
-            "src/conf.rs",
+            &conf_path,
             conf_before.as_bytes(),
             conf.into_bytes(),
             summary.join(", "),
@@ -90,13 +85,13 @@ pub fn plan(options: &AddSubOptions) -> Result<AddSub> {
     }
     if *pattern == Pattern::Router && manifest.set_router(true)? {
         changes.edit(
-            "Cargo.toml",
+            &ProjectPath::known("Cargo.toml"),
             project.manifest_text.as_bytes(),
             manifest.text().into_bytes(),
             "turn on the runtime's router feature",
         );
         super::edit_lockfile(project, &mut changes, "the router's packages", |lockfile| {
-            lockfile.add_router(&project.name)
+            lockfile.add_router(project.name.as_str())
         })?;
         if project.is_app && !project.root.join("Dockerfile").exists() {
             for file in generation::docker_files(&answers)? {
@@ -105,7 +100,7 @@ pub fn plan(options: &AddSubOptions) -> Result<AddSub> {
         }
     }
     planned.plan_subs_rs(&mut changes)?;
-    changes.record().add_sub(sub, pattern.name());
+    changes.record().add_sub(entry);
     Ok(AddSub::Plan(Box::new(changes)))
 }
 
@@ -137,13 +132,4 @@ fn check_router_options(declaration: &Declaration) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The subs pop-create recorded, with their patterns, in the order added.
-pub fn recorded_subs(record: &Record) -> Vec<(String, Pattern)> {
-    record
-        .subs()
-        .into_iter()
-        .filter_map(|(sub, pattern)| Some((sub, Pattern::from_name(&pattern)?)))
-        .collect()
 }

@@ -9,11 +9,11 @@ pub mod remove;
 pub mod update;
 
 use crate::changes::Changes;
-use crate::cli::{Ci, License};
 use crate::error::{Error, Result};
 use crate::lockfile::Lockfile;
+use crate::model::{Answers, ProjectPath};
 use crate::project::Project;
-use crate::record::{Answers, Record};
+use crate::record::Record;
 
 /// Plans `edit` of the project's `Cargo.lock`, when it has one and the edit
 /// changes it (Cargo keeps the file: it is not tracked in the record).
@@ -23,7 +23,8 @@ pub fn edit_lockfile(
     summary: &str,
     edit: impl FnOnce(&mut Lockfile),
 ) -> Result<()> {
-    let Some(before) = project.read_optional("Cargo.lock")? else {
+    let path = ProjectPath::parse("Cargo.lock").expect("a plain name");
+    let Some(before) = project.read_optional(&path)? else {
         return Ok(());
     };
     let text = String::from_utf8_lossy(&before).into_owned();
@@ -31,7 +32,7 @@ pub fn edit_lockfile(
     edit(&mut lockfile);
     let after = lockfile.render();
     if after != text {
-        changes.edit_untracked("Cargo.lock", &before, after.into_bytes(), summary);
+        changes.edit_untracked(&path, &before, after.into_bytes(), summary);
     }
     Ok(())
 }
@@ -40,25 +41,15 @@ pub fn edit_lockfile(
 /// by hand, what its files say.
 pub fn answers_of(project: &Project, record: &Record) -> Result<Answers> {
     if record.before.is_some() {
-        return record.answers();
+        return record.answers().cloned();
     }
-    Ok(Answers {
-        name: project.name.clone(),
-        vertical: !project.is_app,
-        member: false,
-        dynes: Vec::new(),
-        vcs: "none".into(),
-        license: License::None,
-        ci: Ci::None,
-        author: None,
-        year: 2026,
-    })
+    Ok(Answers::of_unrecorded(project.name.clone(), project.is_app))
 }
 
 /// Commands that grow or shrink a project work on projects made by a
 /// compatible version; an older one is brought up to date first.
 pub fn require_current(project: &Project, record: &Record) -> Result<()> {
-    let version = record.version().unwrap_or(env!("CARGO_PKG_VERSION"));
+    let version = record.version();
     let this =
         pop_build::Version::parse(env!("CARGO_PKG_VERSION")).expect("our own version parses");
     let made = pop_build::Version::parse(version);

@@ -7,8 +7,9 @@ use crate::error::{Error, Result};
 use crate::generation::{self, Templates};
 use crate::lockfile::Lockfile;
 use crate::manifest::Manifest;
+use crate::model::{Answers, ProjectPath};
 use crate::project::Project;
-use crate::record::{Answers, Record};
+use crate::record::Record;
 use crate::subs_file::Planned;
 use crate::templates::{self, File};
 
@@ -26,28 +27,28 @@ pub struct NewOptions {
 /// member the edits of the app's manifest and lockfile.
 pub fn plan(options: &NewOptions) -> Result<Changes> {
     let answers = &options.answers;
-    let subs = generation::initial_subs(answers);
+    let subs = answers.initial_subs();
     let mut files = generation::managed_files(Templates::Current, answers, &subs, &|_| None)?;
     files.push(manifest(answers)?);
     let mut record = Record::new(answers);
-    for (sub, pattern) in &subs {
-        record.add_sub(sub, pattern.name());
+    for sub in subs {
+        record.add_sub(sub);
     }
     let mut changes = match &options.workspace {
         Some(app) => {
             let member = options
                 .target
                 .strip_prefix(&app.root)
-                .expect("a member is inside its app")
-                .to_path_buf();
+                .map_err(|_| Error::failure("a member crate must be inside its app"))?;
+            let member = ProjectPath::from_path(member)?;
             let mut changes = Changes::within(&app.root, member.clone(), record);
-            join_workspace(app, &member, &answers.name, &mut changes)?;
+            join_workspace(app, &member, answers.name.as_str(), &mut changes)?;
             changes
         }
         None => {
             let mut changes = Changes::new(&options.target, record);
-            let lockfile = Lockfile::for_new_project(&answers.name, false);
-            changes.create_untracked("Cargo.lock", lockfile.render());
+            let lockfile = Lockfile::for_new_project(answers.name.as_str(), false);
+            changes.create_untracked(&ProjectPath::known("Cargo.lock"), lockfile.render());
             changes
         }
     };
@@ -68,35 +69,40 @@ fn manifest(answers: &Answers) -> Result<File> {
     let set = if answers.vertical { "vertical" } else { "app" };
     let rendered = templates::render(set, &context.tera())?
         .into_iter()
-        .find(|file| file.path == Path::new("Cargo.toml"))
+        .find(|file| file.path.as_str() == "Cargo.toml")
         .expect("every project template set has Cargo.toml");
     let text = String::from_utf8(rendered.contents).expect("templates are UTF-8");
     let mut manifest = Manifest::parse(Path::new("Cargo.toml"), &text)?;
     manifest.wire_runtime(!answers.member)?;
-    manifest.set_license(answers.license.spdx())?;
+    manifest.set_license(answers.license.name())?;
     Ok(File::text("Cargo.toml", manifest.text()))
 }
 
 /// A vertical crate made inside an app joins its workspace (which the app
 /// always has), and the app's lockfile gains its entry.
-fn join_workspace(app: &Project, member: &Path, name: &str, changes: &mut Changes) -> Result<()> {
-    let portable = crate::record::portable(member);
+fn join_workspace(
+    app: &Project,
+    member: &ProjectPath,
+    name: &str,
+    changes: &mut Changes,
+) -> Result<()> {
     let mut manifest = app.manifest()?;
-    if manifest.add_workspace_member(&portable)? {
+    if manifest.add_workspace_member(member.as_str())? {
         changes.edit_around(
-            "Cargo.toml",
+            &ProjectPath::known("Cargo.toml"),
             &app.manifest_text,
             manifest.text(),
-            format!("add `{portable}` to the workspace"),
+            format!("add `{member}` to the workspace"),
         );
     }
-    if let Some(before) = app.read_optional("Cargo.lock")? {
+    let lock = ProjectPath::known("Cargo.lock");
+    if let Some(before) = app.read_optional(&lock)? {
         let text = String::from_utf8_lossy(&before).into_owned();
         if let Ok(mut lockfile) = Lockfile::parse(&text) {
             lockfile.add_member(name);
             let after = lockfile.render();
             if after != text {
-                changes.edit_around("Cargo.lock", &text, after, format!("add `{name}`"));
+                changes.edit_around(&lock, &text, after, format!("add `{name}`"));
             }
         }
     }

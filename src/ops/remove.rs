@@ -4,18 +4,18 @@
 use std::path::{Path, PathBuf};
 
 use crate::changes::Changes;
-use crate::cli::Pattern;
 use crate::conf_edit::{self, ConfFile};
 use crate::error::{Error, Result};
 use crate::generation;
+use crate::model::{Pattern, PluginRef, ProjectPath};
 use crate::names::{PluginName, SubName, SubPath};
 use crate::project::Project;
-use crate::record::{self, Record};
+use crate::record::Record;
 use crate::subs_file::Planned;
 
 /// The files a removal deletes, and those in its way.
 struct Doomed {
-    files: Vec<(PathBuf, Vec<u8>)>,
+    files: Vec<(ProjectPath, Vec<u8>)>,
     in_the_way: Vec<String>,
 }
 
@@ -28,15 +28,14 @@ impl Doomed {
     }
 
     /// A file to delete: one the user edited or added is in the way.
-    fn add(&mut self, record: &Record, relative: &Path, contents: Vec<u8>) {
-        let shown = record::portable(relative);
-        if record.hash(&shown).is_none() {
+    fn add(&mut self, record: &Record, relative: &ProjectPath, contents: Vec<u8>) {
+        if record.hash(relative).is_none() {
             self.in_the_way
-                .push(format!("{shown} (not made by pop-create)"));
+                .push(format!("{relative} (not made by pop-create)"));
         } else if !record.untouched(relative, &contents) {
-            self.in_the_way.push(format!("{shown} (edited)"));
+            self.in_the_way.push(format!("{relative} (edited)"));
         }
-        self.files.push((relative.to_path_buf(), contents));
+        self.files.push((relative.clone(), contents));
     }
 
     /// Refuses when something is in the way, unless `force`.
@@ -53,10 +52,13 @@ impl Doomed {
     }
 }
 
-/// Every file under `dir` (relative to `root`), sorted.
-fn files_under(root: &Path, dir: &Path) -> Result<Vec<PathBuf>> {
+/// Every file under `dir` (relative to `root`), sorted; a symbolic link
+/// on the way to `dir` is refused, and one inside it is listed as a file
+/// (so that it is in the way, never followed).
+fn files_under(root: &Path, dir: &ProjectPath) -> Result<Vec<ProjectPath>> {
+    dir.check_no_links(root)?;
     let mut found = Vec::new();
-    let mut pending = vec![root.join(dir)];
+    let mut pending: Vec<PathBuf> = vec![root.join(dir.to_path())];
     while let Some(current) = pending.pop() {
         let Ok(entries) = std::fs::read_dir(&current) else {
             continue;
@@ -65,12 +67,8 @@ fn files_under(root: &Path, dir: &Path) -> Result<Vec<PathBuf>> {
             let path = entry.path();
             if entry.file_type().is_ok_and(|t| t.is_dir()) {
                 pending.push(path);
-            } else {
-                found.push(
-                    path.strip_prefix(root)
-                        .expect("under the root")
-                        .to_path_buf(),
-                );
+            } else if let Ok(relative) = path.strip_prefix(root) {
+                found.push(ProjectPath::from_path(relative)?);
             }
         }
     }
@@ -84,7 +82,8 @@ pub fn remove_sub(project: &Project, name: &SubName, force: bool) -> Result<Chan
     let record = Record::open(&project.root)?;
     super::require_current(project, &record)?;
     let answers = super::answers_of(project, &record)?;
-    let conf_before = project.read("src/conf.rs")?;
+    let conf_path = ProjectPath::known("src/conf.rs");
+    let conf_before = project.read(&conf_path)?;
     let conf = ConfFile::parse(&conf_before)?;
     let Some(entry) = conf.declaration().sub(sub).cloned() else {
         let known: Vec<&str> = conf
@@ -99,7 +98,7 @@ pub fn remove_sub(project: &Project, name: &SubName, force: bool) -> Result<Chan
         ))
         .hint("`pop-create remove-sub` takes a sub of DYNE in src/conf.rs"));
     };
-    if project.is_app && sub == project.crate_name() {
+    if project.is_app && *name == project.name.spine() {
         return Err(Error::usage(format!(
             "`{sub}` is the spine sub: `main` adds it to start the app"
         ))
@@ -112,28 +111,23 @@ pub fn remove_sub(project: &Project, name: &SubName, force: bool) -> Result<Chan
             )),
         );
     }
-    let pattern = record
-        .subs()
-        .into_iter()
-        .find(|(s, _)| s == sub)
-        .and_then(|(_, p)| Pattern::from_name(&p));
+    let recorded = record.subs().iter().find(|s| s.name == *name).cloned();
 
     let mut doomed = Doomed::new();
     for dir in &entry.dirs {
-        for path in files_under(&project.root, &Path::new("src").join(dir))? {
-            let contents = std::fs::read(project.root.join(&path))
-                .map_err(|err| Error::io("read", &project.root.join(&path), err))?;
+        let dir = ProjectPath::parse(&format!("src/{dir}"))?;
+        for path in files_under(&project.root, &dir)? {
+            let contents = project.read_optional(&path)?.unwrap_or_default();
             doomed.add(&record, &path, contents);
         }
     }
     // Files of the sub's template outside its directory (a router's test).
-    if let Some(pattern) = pattern {
-        let subs = super::add_sub::recorded_subs(&record);
-        for file in generation::sub_files(&answers, sub, pattern, &subs)? {
-            if file.path.starts_with("src") {
+    if let Some(recorded) = &recorded {
+        for file in generation::sub_files(&answers, recorded, record.subs())? {
+            if file.path.is_under("src") {
                 continue;
             }
-            if let Some(contents) = project.read_optional(&record::portable(&file.path))? {
+            if let Some(contents) = project.read_optional(&file.path)? {
                 doomed.add(&record, &file.path, contents);
             }
         }
@@ -147,39 +141,34 @@ pub fn remove_sub(project: &Project, name: &SubName, force: bool) -> Result<Chan
         .dyne
         .iter()
         .position(|e| e.sub == sub)
-        .expect("found above");
+        .ok_or_else(|| Error::failure(format!("`{sub}` left DYNE while it was being read")))?;
     let mut conf_after = conf.remove("DYNE", &[index])?;
     let formatter = conf_edit::rustfmt_in(&project.root, project.manifest()?.edition());
     if formatter(&conf_before).as_deref() == Some(conf_before.as_str()) {
         conf_after = formatter(&conf_after).unwrap_or(conf_after);
     }
-    planned.write(Path::new("src/conf.rs"), conf_after.as_bytes());
+    planned.write(&conf_path, conf_after.as_bytes());
     changes.edit(
-        "src/conf.rs",
+        &conf_path,
         conf_before.as_bytes(),
         conf_after.into_bytes(),
         format!("take `{sub}` out of DYNE"),
     );
     for (path, contents) in doomed.files {
         planned.delete(&path);
-        changes.delete(&record::portable(&path), contents);
+        changes.delete(&path, contents);
     }
     let routers_left = changes
         .record()
         .subs()
         .iter()
-        .any(|(s, p)| s != sub && p == Pattern::Router.name());
-    if pattern == Some(Pattern::Router) && !routers_left {
+        .any(|s| s.name != *name && s.pattern == Pattern::Router);
+    let was_router = recorded.is_some_and(|r| r.pattern == Pattern::Router);
+    if was_router && !routers_left {
         drop_router(project, &mut changes)?;
     }
     planned.plan_subs_rs(&mut changes)?;
-    let record = changes.record();
-    record.remove_sub(sub);
-    for plugin in record.plugins() {
-        if plugin == sub || plugin.starts_with(&format!("{sub}.")) {
-            record.remove_plugin(&plugin);
-        }
-    }
+    changes.record().remove_sub(name);
     Ok(changes)
 }
 
@@ -189,19 +178,20 @@ fn drop_router(project: &Project, changes: &mut Changes) -> Result<()> {
     let mut manifest = project.manifest()?;
     if manifest.set_router(false)? {
         changes.edit(
-            "Cargo.toml",
+            &ProjectPath::known("Cargo.toml"),
             project.manifest_text.as_bytes(),
             manifest.text().into_bytes(),
             "turn off the runtime's router feature",
         );
         super::edit_lockfile(project, changes, "drop the router's packages", |lockfile| {
-            lockfile.remove_router(&project.name)
+            lockfile.remove_router(project.name.as_str())
         })?;
     }
     for path in ["Dockerfile", ".dockerignore"] {
-        if let Some(contents) = project.read_optional(path)? {
-            if changes.record().untouched(Path::new(path), &contents) {
-                changes.delete(path, contents);
+        let path = ProjectPath::known(path);
+        if let Some(contents) = project.read_optional(&path)? {
+            if changes.record().untouched(&path, &contents) {
+                changes.delete(&path, contents);
             }
         }
     }
@@ -227,14 +217,17 @@ fn extended_by(project: &Project, sub: &str) -> Result<Option<String>> {
         let Ok(Some(other)) = Project::open(&root) else {
             continue;
         };
-        let Ok(conf) = ConfFile::parse(&other.read("src/conf.rs")?) else {
+        let Ok(text) = other.read(&ProjectPath::known("src/conf.rs")) else {
+            continue;
+        };
+        let Ok(conf) = ConfFile::parse(&text) else {
             continue;
         };
         if conf.declaration().sub(sub).is_some() {
             return Ok(Some(format!(
                 "crate `{}` ({})",
                 other.name,
-                record::portable(&root.join("src/conf.rs"))
+                root.join("src").join("conf.rs").display()
             )));
         }
     }
@@ -250,32 +243,30 @@ pub fn remove_plugin(
 ) -> Result<Changes> {
     let record = Record::open(&project.root)?;
     super::require_current(project, &record)?;
-    let conf = ConfFile::parse(&project.read("src/conf.rs")?)?;
-    let top = sub.top().as_str();
-    let entry = generation::dyne_entry_of(conf.declaration(), top)?;
-    let path =
-        generation::sub_dir(&entry.dirs, top, sub.nested()).join(format!("{}.rs", name.as_str()));
-    let reference = format!("{sub}.{}", name.as_str());
-    let Some(contents) = project.read_optional(&record::portable(&path))? else {
+    let conf = ConfFile::parse(&project.read(&ProjectPath::known("src/conf.rs"))?)?;
+    let entry = generation::dyne_entry_of(conf.declaration(), sub.top().as_str())?;
+    let dir = generation::sub_dir(&entry.dirs, sub)?;
+    let path = dir.join(&ProjectPath::parse(&format!("{}.rs", name.as_str()))?);
+    let plugin = PluginRef {
+        sub: sub.clone(),
+        name: name.clone(),
+    };
+    let Some(contents) = project.read_optional(&path)? else {
         return Err(Error::usage(format!(
-            "there is no plugin `{reference}` ({} does not exist)",
-            record::portable(&path)
+            "there is no plugin `{plugin}` ({path} does not exist)"
         ))
-        .hint(format!(
-            "its sub's plugins are the .rs files in {}",
-            record::portable(path.parent().unwrap_or(&path))
-        )));
+        .hint(format!("its sub's plugins are the .rs files in {dir}")));
     };
     let mut doomed = Doomed::new();
     doomed.add(&record, &path, contents);
-    doomed.check(&format!("plugin `{reference}`"), force)?;
+    doomed.check(&format!("plugin `{plugin}`"), force)?;
     let mut changes = Changes::new(&project.root, record);
     let mut planned = Planned::new(&project.root);
     for (path, contents) in doomed.files {
         planned.delete(&path);
-        changes.delete(&record::portable(&path), contents);
+        changes.delete(&path, contents);
     }
     planned.plan_subs_rs(&mut changes)?;
-    changes.record().remove_plugin(&reference);
+    changes.record().remove_plugin(&plugin);
     Ok(changes)
 }

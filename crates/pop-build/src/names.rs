@@ -176,6 +176,12 @@ pub fn validate(kind: NameKind, name: &str) -> Result<(), NameError> {
         );
     }
     let ident = name.replace('-', "_");
+    if ident.trim_matches('_').contains("__") {
+        return refuse(
+            "it has two separators in a row, and rustc warns that such a module name is not snake_case",
+            format!("try `{}`", suggestion(name, dash_allowed)),
+        );
+    }
     if is_keyword(&ident) {
         return refuse(
             "it is a Rust keyword",
@@ -360,6 +366,8 @@ mod tests {
             (NameKind::Project, "My-App", "snake_case", "`my-app`"),
             (NameKind::Project, "MyApp", "snake_case", "`my_app`"),
             (NameKind::Sub, "my-sub", "character `-`", "my_sub"),
+            (NameKind::Project, "a--b", "two separators", "`a_b`"),
+            (NameKind::Plugin, "a__b", "two separators", "`a_b`"),
             (NameKind::Plugin, "math.rs", "character `.`", "math_rs"),
             (
                 NameKind::Project,

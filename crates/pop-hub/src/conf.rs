@@ -748,6 +748,15 @@ fn read_file(path: &Path) -> Result<toml::Table, ConfigError> {
         path: path.to_path_buf(),
         message,
     };
+    // Opening a FIFO would wait for a writer forever, and a device may never end.
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => {
+            return Err(fail(
+                "is not a regular file (a directory, a FIFO or a device)".to_owned(),
+            ));
+        }
+        _ => {}
+    }
     let mut text = String::new();
     std::fs::File::open(path)
         .and_then(|file| file.take(MAX_CONFIG_FILE + 1).read_to_string(&mut text))

@@ -716,6 +716,18 @@ mod config {
         );
         let broken = temp_file("broken", "port = \n");
         assert!(error(&["--config", &broken], &[]).contains("is not valid TOML"));
+        // A FIFO nobody writes to would block start-up forever (issue 18).
+        #[cfg(unix)]
+        {
+            let fifo = std::env::temp_dir().join(format!("pop-conf-fifo-{}", std::process::id()));
+            let _ = std::fs::remove_file(&fifo);
+            let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+            if made.is_ok_and(|status| status.success()) {
+                let message = error(&["--config", &fifo.display().to_string()], &[]);
+                assert!(message.contains("is not a regular file"), "{message}");
+                let _ = std::fs::remove_file(&fifo);
+            }
+        }
         assert_eq!(
             error(&["--log-level", "loud"], &[]),
             "invalid value for option `poppy.log_level` from command-line flag --log-level: `loud` is not one of error, warn, info, debug, trace"
