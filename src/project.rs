@@ -53,10 +53,23 @@ impl Project {
         }))
     }
 
-    /// The nearest project at or above `start`.
-    pub fn find(start: &Path) -> Result<Project> {
+    /// The project at `root` once a write an earlier command was stopped in
+    /// is finished or undone there: its `Cargo.toml` or `src/conf.rs` may be
+    /// set aside in the middle of that write. Notes on what was recovered go
+    /// to `notes`.
+    fn open_recovered(root: &Path, notes: &mut Vec<String>) -> Result<Option<Project>> {
+        if std::fs::symlink_metadata(root.join(journal::FILE)).is_ok() {
+            let _lock = ProjectLock::acquire(root, "pop-create (finishing a stopped command)")?;
+            notes.extend(journal::recover(root)?);
+        }
+        Project::open(root)
+    }
+
+    /// The nearest project at or above `start`; what was recovered on the
+    /// way goes to `notes`.
+    pub fn find(start: &Path, notes: &mut Vec<String>) -> Result<Project> {
         for dir in start.ancestors() {
-            if let Some(project) = Project::open(dir)? {
+            if let Some(project) = Project::open_recovered(dir, notes)? {
                 return Ok(project);
             }
         }
@@ -67,7 +80,7 @@ impl Project {
     pub fn find_app(start: &Path) -> Result<Project> {
         let mut nearest = None;
         for dir in start.ancestors() {
-            if let Some(project) = Project::open(dir)? {
+            if let Some(project) = Project::open_recovered(dir, &mut Vec::new())? {
                 if project.is_app {
                     return Ok(project);
                 }

@@ -8,12 +8,11 @@ use crate::model::Pattern;
 use crate::names::{PluginName, SubName, SubPath};
 use crate::ops::add_plugin::{self, AddPlugin, AddPluginOptions};
 use crate::ops::add_sub::{self, AddSub, AddSubOptions};
-use crate::project::{self, Project};
 use crate::ui::Ui;
 
 /// Adds the sub, or says it exists.
 pub fn add_sub(args: AddSubArgs, ui: &Ui) -> Result<()> {
-    let project = Project::find(&project::current_dir()?)?;
+    let project = super::find(ui)?;
     let name = match &args.name {
         Some(name) => SubName::parse(name)?,
         None => ui.ask("Sub name", "the sub NAME", SubName::parse)?,
@@ -49,7 +48,7 @@ pub fn add_sub(args: AddSubArgs, ui: &Ui) -> Result<()> {
 
 /// Adds the plugin, or says it exists; an existing file is never overwritten.
 pub fn add_plugin(args: AddPluginArgs, ui: &Ui) -> Result<()> {
-    let project = Project::find(&project::current_dir()?)?;
+    let project = super::find(ui)?;
     let sub = match &args.sub {
         Some(sub) => SubPath::parse(sub)?,
         None => ui.ask("Sub", "the SUB to add the plugin to", SubPath::parse)?,

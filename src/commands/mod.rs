@@ -58,3 +58,14 @@ pub fn lock(project: &Project, ui: &Ui) -> Result<ProjectLock> {
     }
     Ok(lock)
 }
+
+/// The project around the current directory, once a write that an earlier
+/// command was stopped in is finished there (said on stderr).
+pub fn find(ui: &Ui) -> Result<Project> {
+    let mut notes = Vec::new();
+    let project = Project::find(&crate::project::current_dir()?, &mut notes)?;
+    for note in notes {
+        ui.note(note);
+    }
+    Ok(project)
+}

@@ -6,12 +6,11 @@ use crate::cli::{RemovePluginArgs, RemoveSubArgs};
 use crate::error::Result;
 use crate::names::{PluginName, SubName, SubPath};
 use crate::ops::remove;
-use crate::project::{self, Project};
 use crate::ui::Ui;
 
 /// Removes the sub.
 pub fn remove_sub(args: RemoveSubArgs, ui: &Ui) -> Result<()> {
-    let project = Project::find(&project::current_dir()?)?;
+    let project = super::find(ui)?;
     let name = SubName::parse(&args.name)?;
     ui.project(&project);
     let _lock = super::lock(&project, ui)?;
@@ -25,7 +24,7 @@ pub fn remove_sub(args: RemoveSubArgs, ui: &Ui) -> Result<()> {
 
 /// Removes the plugin.
 pub fn remove_plugin(args: RemovePluginArgs, ui: &Ui) -> Result<()> {
-    let project = Project::find(&project::current_dir()?)?;
+    let project = super::find(ui)?;
     let sub = SubPath::parse(&args.sub)?;
     let name = PluginName::parse_in(&sub, &args.name)?;
     ui.project(&project);

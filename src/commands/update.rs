@@ -7,12 +7,11 @@ use crate::changes::Verb;
 use crate::cli::{UpdateArgs, WriteOptions};
 use crate::error::{Error, Result};
 use crate::ops::update;
-use crate::project::{self, Project};
 use crate::ui::Ui;
 
 /// Updates the project; exit 1 when a merge left conflicts.
 pub fn update(args: UpdateArgs, ui: &Ui) -> Result<ExitCode> {
-    let project = Project::find(&project::current_dir()?)?;
+    let project = super::find(ui)?;
     ui.project(&project);
     let _lock = super::lock(&project, ui)?;
     let plan = update::plan(&project)?;
