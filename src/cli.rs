@@ -111,6 +111,9 @@ pub struct NewArgs {
     /// The CI workflow to write
     #[arg(long, value_enum, default_value_t = Ci::Github)]
     pub ci: Ci,
+    /// A team's template set over pop-create's: a directory, or a git URL with an optional #<rev>
+    #[arg(long, value_name = "DIR|GIT URL")]
+    pub template: Option<String>,
     /// Write options
     #[command(flatten)]
     pub write: WriteOptions,
@@ -207,6 +210,9 @@ pub struct UpdateArgs {
     /// Print what would change, and write nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Move the project to this template set (a directory, or a git URL with an optional #<rev>)
+    #[arg(long, value_name = "DIR|GIT URL")]
+    pub template: Option<String>,
 }
 
 /// `pop-create remove-sub`.

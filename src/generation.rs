@@ -12,6 +12,7 @@ use crate::conf_edit::{self, ConfFile};
 use crate::error::{Error, Result};
 use crate::model::{Answers, Ci, License, Pattern, ProjectPath, SubEntry};
 use crate::names::SubPath;
+use crate::template_set::TemplateSet;
 use crate::templates::{self, File};
 
 /// The Rust version generated projects declare: the newest `rust-version` of
@@ -50,12 +51,21 @@ impl Templates {
         }
     }
 
-    fn render(self, set: &str, context: &tera::Context) -> Result<Vec<File>> {
+    fn dir(self) -> &'static Dir<'static> {
         match self {
-            Templates::Current => templates::render(set, context),
-            Templates::V0_1_0 => templates::render_from(&V0_1_0, set, context),
-            Templates::V0_2_0 => templates::render_from(&V0_2_0, set, context),
+            Templates::Current => templates::embedded(),
+            Templates::V0_1_0 => &V0_1_0,
+            Templates::V0_2_0 => &V0_2_0,
         }
+    }
+
+    fn render(self, set: &str, context: &tera::Context) -> Result<Vec<File>> {
+        templates::render_from(self.dir(), set, context)
+    }
+
+    /// Whether these templates have the layer `set` (`sub/router`).
+    fn has(self, set: &str) -> bool {
+        self.dir().get_dir(set).is_some()
     }
 
     /// The lockfile a new project of this shape got from these templates'
@@ -94,11 +104,83 @@ impl Templates {
     }
 }
 
+/// The templates a project is generated from: pop-create's own (of this
+/// version or an earlier one), and over them the project's template set.
+#[derive(Clone, Copy)]
+pub struct Layers<'s> {
+    /// pop-create's templates.
+    pub builtin: Templates,
+    /// The team's set, if the project has one.
+    pub set: Option<&'s TemplateSet>,
+}
+
+impl<'s> Layers<'s> {
+    /// This pop-create's templates, with `set` over them.
+    pub fn current(set: Option<&'s TemplateSet>) -> Self {
+        Layers {
+            builtin: Templates::Current,
+            set,
+        }
+    }
+
+    /// One layer (`app`, `sub/router`, `plugin/flow`): the built-in files,
+    /// with the set's laid over them.
+    fn render(&self, layer: &str, context: &tera::Context) -> Result<Vec<File>> {
+        let mut files = match self.builtin.has(layer) {
+            true => self.builtin.render(layer, context)?,
+            false => Vec::new(),
+        };
+        if let Some(set) = self.set {
+            set.overlay(layer, context, &mut files)?;
+        }
+        Ok(files)
+    }
+
+    /// The layer of a sub of `pattern`: pop's own, or the set's.
+    fn sub_layer(&self, pattern: &Pattern) -> Result<String> {
+        let layer = format!("sub/{}", pattern.name());
+        match pattern {
+            Pattern::Custom(_) if !self.set.is_some_and(|set| set.has_layer(&layer)) => {
+                Err(unknown_pattern(pattern, self.set))
+            }
+            _ => Ok(layer),
+        }
+    }
+
+    /// The values templates see, for a project with these answers.
+    pub fn context(&self, answers: &Answers) -> Context {
+        Context {
+            set: self.set.map(|set| (set.name.clone(), set.version.clone())),
+            ..Context::new(answers, self.builtin)
+        }
+    }
+}
+
+/// A pattern that is neither pop's nor one of the project's set.
+pub fn unknown_pattern(pattern: &Pattern, set: Option<&TemplateSet>) -> Error {
+    let mut known = Pattern::builtin_names();
+    let whose = match set {
+        Some(set) => {
+            for pattern in set.patterns() {
+                known.push_str(", ");
+                known.push_str(pattern.as_str());
+            }
+            format!("nor one of the template set `{}`", set.name)
+        }
+        None => "and the project records no template set that has it".to_owned(),
+    };
+    Error::usage(format!(
+        "unknown pattern `{pattern}`: it is not one of pop's, {whose}"
+    ))
+    .hint(format!("use one of: {known}"))
+}
+
 /// The values templates see, built in one place.
 #[derive(Clone, Debug)]
 pub struct Context {
     answers: Answers,
     version: &'static str,
+    set: Option<(String, String)>,
     sub: Option<String>,
     upstream: Option<String>,
     plugin: Option<String>,
@@ -110,6 +192,7 @@ impl Context {
         Context {
             answers: answers.clone(),
             version: templates.version(),
+            set: None,
             sub: None,
             upstream: None,
             plugin: None,
@@ -185,6 +268,10 @@ impl Context {
         if let Some(plugin) = &self.plugin {
             context.insert("plugin", plugin);
         }
+        if let Some((name, version)) = &self.set {
+            context.insert("template_name", name);
+            context.insert("template_version", version);
+        }
         context
     }
 
@@ -210,28 +297,33 @@ pub fn answers_for_tests(name: &str) -> Answers {
 /// merges. Plugins (the user's) and the files Cargo or the build own
 /// (`Cargo.toml`, `Cargo.lock`, `src/subs.rs`) are not among them.
 pub fn managed_files(
-    templates: Templates,
+    layers: Layers<'_>,
     answers: &Answers,
     subs: &[SubEntry],
     formatter: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<File>> {
-    let context = Context::new(answers, templates);
+    let templates = layers.builtin;
+    let context = layers.context(answers);
     let mut files = templates.render("common", &context.tera())?;
-    let set = if answers.vertical { "vertical" } else { "app" };
-    files.extend(
-        templates
-            .render(set, &context.tera())?
-            .into_iter()
-            .filter(|file| file.path.as_str() != "Cargo.toml"),
-    );
+    let project_layer = if answers.vertical { "vertical" } else { "app" };
+    files.extend(templates.render(project_layer, &context.tera())?);
+    // pop-create 0.1.0 wrote no licence, CI or Dockerfile.
+    if templates != Templates::V0_1_0 {
+        files.extend(extras(templates, answers, subs, &context)?);
+    }
+    // The set's project files over all of them: its README, licence, CI…
+    if let Some(set) = layers.set {
+        set.overlay(project_layer, &context.tera(), &mut files)?;
+    }
+    files.retain(|file| file.path.as_str() != "Cargo.toml");
     let initial = answers.initial_subs();
     for entry in subs {
         let is_spine = entry.pattern == Pattern::Spine && entry.name == answers.spine();
         if is_spine && !answers.vertical {
             continue;
         }
-        files.extend(templates.render(
-            &sub_set(&entry.pattern)?,
+        files.extend(layers.render(
+            &layers.sub_layer(&entry.pattern)?,
             &context.sub_among(entry.name.as_str(), subs).tera(),
         )?);
     }
@@ -239,8 +331,9 @@ pub fn managed_files(
     let conf = files
         .iter_mut()
         .find(|f| f.path.as_str() == "src/conf.rs")
-        .expect("every project template set has src/conf.rs");
-    let mut text = String::from_utf8(conf.contents.clone()).expect("templates are UTF-8");
+        .ok_or_else(|| Error::failure("the project's templates have no src/conf.rs"))?;
+    let mut text = String::from_utf8(conf.contents.clone())
+        .map_err(|_| Error::failure("the template of src/conf.rs is not UTF-8"))?;
     let (from_new, added): (Vec<_>, Vec<_>) =
         subs.iter().partition(|entry| initial.contains(entry));
     let entries: Vec<String> = from_new
@@ -252,24 +345,19 @@ pub fn managed_files(
         text = add_sub_to_conf(templates, &text, entry, formatter)?.0;
     }
     conf.contents = text.into_bytes();
-    // pop-create 0.1.0 wrote no licence, CI or Dockerfile.
-    if templates != Templates::V0_1_0 {
-        files.extend(extras(templates, answers, subs, &context)?);
-    }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
 }
 
-/// The template set of a sub of `pattern`.
-fn sub_set(pattern: &Pattern) -> Result<String> {
-    match pattern {
-        Pattern::Custom(name) => Err(Error::usage(format!(
-            "unknown pattern `{}`: it is not one of pop's, and the project records no template set that has it",
-            name.as_str()
-        ))
-        .hint(format!("use one of: {}", Pattern::builtin_names()))),
-        builtin => Ok(format!("sub/{}", builtin.name())),
-    }
+/// The project's `Cargo.toml` as its templates render it, before pop-create
+/// wires it to the runtime.
+pub fn project_manifest(layers: Layers<'_>, answers: &Answers) -> Result<File> {
+    let layer = if answers.vertical { "vertical" } else { "app" };
+    layers
+        .render(layer, &layers.context(answers).tera())?
+        .into_iter()
+        .find(|file| file.path.as_str() == "Cargo.toml")
+        .ok_or_else(|| Error::failure("the project's templates have no Cargo.toml"))
 }
 
 /// What this version adds beyond the templates of a project set: the
@@ -333,14 +421,20 @@ fn license_files(templates: Templates, license: License, context: &Context) -> R
 
 /// The files `add-sub` writes for a sub, besides its edits of `src/conf.rs`
 /// and `Cargo.toml`, in a project whose subs (as recorded) are `subs`.
-pub fn sub_files(answers: &Answers, sub: &SubEntry, subs: &[SubEntry]) -> Result<Vec<File>> {
-    let context = Context::new(answers, Templates::Current).sub_among(sub.name.as_str(), subs);
-    templates::render(&sub_set(&sub.pattern)?, &context.tera())
+pub fn sub_files(
+    set: Option<&TemplateSet>,
+    answers: &Answers,
+    sub: &SubEntry,
+    subs: &[SubEntry],
+) -> Result<Vec<File>> {
+    let layers = Layers::current(set);
+    let context = layers.context(answers).sub_among(sub.name.as_str(), subs);
+    layers.render(&layers.sub_layer(&sub.pattern)?, &context.tera())
 }
 
 /// The Dockerfile and `.dockerignore` a router app gets.
 pub fn docker_files(answers: &Answers) -> Result<Vec<File>> {
-    let context = Context::new(answers, Templates::Current);
+    let context = Layers::current(None).context(answers);
     templates::render("docker", &context.tera())
 }
 
@@ -348,21 +442,30 @@ pub fn docker_files(answers: &Answers) -> Result<Vec<File>> {
 /// sub following `pattern`: a beacon's plugin has a `listen`, a
 /// collection's a `gather`, a flow's a `process`, as their contracts ask.
 pub fn plugin_file(
+    set: Option<&TemplateSet>,
     answers: &Answers,
     sub: &SubPath,
     pattern: Option<&Pattern>,
     plugin: &str,
     dir: &ProjectPath,
 ) -> Result<File> {
-    let context = Context::new(answers, Templates::Current).plugin(&sub.to_string(), plugin);
-    let set = match pattern {
-        Some(pattern @ (Pattern::Beacon | Pattern::Collection | Pattern::Flow)) => {
-            format!("plugin/{}", pattern.name())
-        }
+    let layers = Layers::current(set);
+    let context = layers.context(answers).plugin(&sub.to_string(), plugin);
+    // The set's plugin file for the pattern, else pop's for it, else the default.
+    let wanted = pattern.map(|p| format!("plugin/{}", p.name()));
+    let layer = match wanted {
+        Some(layer) if set.is_some_and(|set| set.has_layer(&layer)) => layer,
+        Some(layer) if Templates::Current.has(&layer) => layer,
         _ => "plugin/default".to_owned(),
     };
-    let mut files = templates::render(&set, &context.tera())?;
-    let mut file = files.pop().expect("the plugin set has one file");
+    let mut files = layers.render(&layer, &context.tera())?;
+    if files.len() != 1 {
+        return Err(Error::failure(format!(
+            "the plugin layer `{layer}` must hold exactly one file (it holds {})",
+            files.len()
+        )));
+    }
+    let mut file = files.remove(0);
     file.path = dir.join(&ProjectPath::parse(file.path.file_name())?);
     Ok(file)
 }
@@ -497,7 +600,8 @@ mod tests {
                 answers.vertical = vertical;
                 let spine = crate::names::ProjectName::parse(name).unwrap().crate_name();
                 let files =
-                    managed_files(Templates::Current, &answers, &subs(&spine), &|_| None).unwrap();
+                    managed_files(Layers::current(None), &answers, &subs(&spine), &|_| None)
+                        .unwrap();
                 let plugins: Vec<File> = [
                     None,
                     Some(Pattern::Beacon),
@@ -508,8 +612,15 @@ mod tests {
                 .map(|pattern| {
                     let sub = SubPath::parse("a_long_sub_name_here.and_nested").unwrap();
                     let dir = ProjectPath::parse("src/x").unwrap();
-                    plugin_file(&answers, &sub, pattern.as_ref(), "a_long_plugin_name", &dir)
-                        .unwrap()
+                    plugin_file(
+                        None,
+                        &answers,
+                        &sub,
+                        pattern.as_ref(),
+                        "a_long_plugin_name",
+                        &dir,
+                    )
+                    .unwrap()
                 })
                 .collect();
                 for file in files.iter().chain(&plugins) {
@@ -537,7 +648,11 @@ mod tests {
             assert_eq!(record.version(), version);
             let answers = record.answers().unwrap();
             let rustfmt = crate::conf_edit::rustfmt_in(&fixture, "2024");
-            let files = managed_files(templates, answers, record.subs(), &rustfmt).unwrap();
+            let layers = Layers {
+                builtin: templates,
+                set: None,
+            };
+            let files = managed_files(layers, answers, record.subs(), &rustfmt).unwrap();
             assert!(files.len() >= at_least, "{version}: {files:?}");
             for file in files {
                 let on_disk = std::fs::read(fixture.join(file.path.to_path())).unwrap();

@@ -19,6 +19,7 @@ mod project;
 mod properties;
 mod record;
 mod subs_file;
+mod template_set;
 mod templates;
 #[cfg(test)]
 mod test_support;
@@ -26,7 +27,7 @@ mod ui;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, FromArgMatches};
+use clap::FromArgMatches;
 
 use crate::cli::Cli;
 use crate::ui::Ui;
@@ -38,7 +39,7 @@ fn main() -> ExitCode {
         ui::apply_color(choice);
     }
     // clap prints usage errors with a hint and exits 2, and help with 0.
-    let matches = Cli::command().get_matches_from(args);
+    let matches = commands::command_here(&args).get_matches_from(args);
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit());
     let ui = Ui::new(&cli.global, cli.command.may_prompt());
     commands::run(cli.command, &ui).unwrap_or_else(|err| {

@@ -25,7 +25,8 @@ use toml_edit::{Array, DocumentMut, Item, Table, value};
 
 use crate::error::{Error, Result};
 use crate::model::{Answers, Author, Ci, License, Pattern, PluginRef, ProjectPath, SubEntry, Vcs};
-use crate::names::{ProjectName, SubName};
+use crate::names::{PatternName, ProjectName, SubName};
+use crate::template_set::SetRecord;
 
 /// The record's file name, at the project root.
 pub const FILE: &str = ".pop-create.toml";
@@ -88,6 +89,7 @@ pub struct Record {
     subs: Vec<SubEntry>,
     plugins: Vec<PluginRef>,
     files: BTreeMap<ProjectPath, FileHash>,
+    template: Option<SetRecord>,
 }
 
 impl Record {
@@ -108,6 +110,7 @@ impl Record {
             subs: Vec::new(),
             plugins: Vec::new(),
             files: BTreeMap::new(),
+            template: None,
         }
     }
 
@@ -162,6 +165,7 @@ impl Record {
             subs: file.subs.0,
             plugins: file.plugins,
             files: file.files,
+            template: file.template,
         })
     }
 
@@ -222,6 +226,16 @@ impl Record {
         self.plugins.retain(|p| p != plugin);
     }
 
+    /// The template set the project was generated with, if any.
+    pub fn template(&self) -> Option<&SetRecord> {
+        self.template.as_ref()
+    }
+
+    /// Notes the template set the project is now generated with.
+    pub fn set_template(&mut self, set: Option<SetRecord>) {
+        self.template = set;
+    }
+
     /// The hash recorded for a file, if pop-create wrote it.
     pub fn hash(&self, path: &ProjectPath) -> Option<&FileHash> {
         self.files.get(path)
@@ -273,6 +287,20 @@ impl Record {
             }
             table["year"] = value(i64::from(answers.year));
             document["answers"] = Item::Table(table);
+        }
+        if let Some(set) = &self.template {
+            let mut table = Table::new();
+            table["source"] = value(&set.source);
+            table["name"] = value(&set.name);
+            table["version"] = value(&set.version);
+            table["revision"] = value(&set.revision);
+            table["patterns"] = value(
+                set.patterns
+                    .iter()
+                    .map(PatternName::as_str)
+                    .collect::<Array>(),
+            );
+            document["template"] = Item::Table(table);
         }
         let mut subs = Table::new();
         for sub in &self.subs {
@@ -334,6 +362,35 @@ struct RecordFile {
     subs: OrderedSubs,
     #[serde(default)]
     files: BTreeMap<ProjectPath, FileHash>,
+    template: Option<SetRecord>,
+}
+
+/// `[template]`, checked as the set's own manifest and `--template` are.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetRecordFile {
+    source: String,
+    name: String,
+    version: String,
+    revision: String,
+    #[serde(default)]
+    patterns: Vec<PatternName>,
+}
+
+impl<'de> Deserialize<'de> for SetRecord {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let file = SetRecordFile::deserialize(deserializer)?;
+        let set = SetRecord {
+            source: file.source,
+            name: file.name,
+            version: file.version,
+            revision: file.revision,
+            patterns: file.patterns,
+        };
+        set.check()
+            .map_err(|err| de::Error::custom(err.message()))?;
+        Ok(set)
+    }
 }
 
 #[derive(Deserialize)]
@@ -424,6 +481,7 @@ deserialize_by_parse! {
     Ci => Ci::parse,
     Vcs => Vcs::parse,
     Author => Author::parse,
+    PatternName => PatternName::parse,
     RecordVersion => |text| {
         pop_build::Version::parse(text)
             .map(|_| RecordVersion(text.to_owned()))

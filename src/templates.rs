@@ -60,6 +60,11 @@ pub fn render(set: &str, context: &tera::Context) -> Result<Vec<File>> {
     render_from(&TEMPLATES, set, context)
 }
 
+/// This version's embedded templates.
+pub fn embedded() -> &'static Dir<'static> {
+    &TEMPLATES
+}
+
 /// Renders a template set of another embedded template tree (an earlier
 /// version's, for `update`).
 pub fn render_from(
@@ -74,43 +79,71 @@ pub fn render_from(
     collect(dir, &mut |file| {
         let source = file.path();
         let relative = source.strip_prefix(set).expect("inside the set");
-        let mut path = render_text(&relative.display().to_string(), context, source)?;
-        let mut contents = file.contents().to_vec();
-        if let Some(stripped) = path.strip_suffix(".tera") {
-            let text = file.contents_utf8().ok_or_else(|| {
-                Error::failure(format!("template {} is not UTF-8", source.display()))
-            })?;
-            contents = render_text(text, context, source)?.into_bytes();
-            path = stripped.to_owned();
-        }
-        let path: PathBuf = Path::new(&path)
-            .components()
-            .map(|part| {
-                let part = part.as_os_str().to_string_lossy();
-                match part.strip_prefix("dot-") {
-                    Some(rest) => format!(".{rest}"),
-                    None => part.into_owned(),
-                }
-            })
-            .collect();
-        let path = ProjectPath::from_path(&path).map_err(|err| {
-            Error::failure(format!(
-                "template {} renders to a path outside the project: {}",
-                source.display(),
-                err.message()
-            ))
-        })?;
         let executable = std::ptr::eq(templates, &TEMPLATES)
             && EXECUTABLE.iter().any(|exe| Path::new(exe) == source);
-        files.push(File {
-            path,
-            contents,
-            executable,
-        });
+        files.push(render_file(
+            &TemplateFile {
+                relative: &relative.display().to_string(),
+                contents: file.contents(),
+                executable,
+                source: &source.display().to_string(),
+            },
+            context,
+        )?);
         Ok(())
     })?;
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
+}
+
+/// One file of a template layer, before rendering.
+pub struct TemplateFile<'a> {
+    /// Its path within the layer (`src/{{ crate_name }}/init.rs.tera`).
+    pub relative: &'a str,
+    /// Its contents.
+    pub contents: &'a [u8],
+    /// Whether it is executable.
+    pub executable: bool,
+    /// Where it comes from, for messages.
+    pub source: &'a str,
+}
+
+/// Renders one template file: its path always (Tera may name parts of it),
+/// its contents only when it ends in `.tera` (the suffix is dropped), and a
+/// path component `dot-x` becomes `.x`. A path that would leave the project
+/// is refused, naming the template.
+pub fn render_file(file: &TemplateFile<'_>, context: &tera::Context) -> Result<File> {
+    let source = Path::new(file.source);
+    let mut path = render_text(file.relative, context, source)?;
+    let mut contents = file.contents.to_vec();
+    if let Some(stripped) = path.strip_suffix(".tera") {
+        let text = std::str::from_utf8(file.contents)
+            .map_err(|_| Error::failure(format!("template {} is not UTF-8", file.source)))?;
+        contents = render_text(text, context, source)?.into_bytes();
+        path = stripped.to_owned();
+    }
+    let path: PathBuf = Path::new(&path)
+        .components()
+        .map(|part| {
+            let part = part.as_os_str().to_string_lossy();
+            match part.strip_prefix("dot-") {
+                Some(rest) => format!(".{rest}"),
+                None => part.into_owned(),
+            }
+        })
+        .collect();
+    let path = ProjectPath::from_path(&path).map_err(|err| {
+        Error::failure(format!(
+            "template {} renders to a path outside the project: {}",
+            file.source,
+            err.message()
+        ))
+    })?;
+    Ok(File {
+        path,
+        contents,
+        executable: file.executable,
+    })
 }
 
 /// The raw text of one embedded template file (`lock/hub.lock`).
@@ -140,10 +173,33 @@ fn render_text(text: &str, context: &tera::Context, source: &Path) -> Result<Str
     }
     tera::Tera::one_off(text, context, false).map_err(|err| {
         Error::failure(format!(
-            "template {} does not render: {err}",
-            source.display()
+            "template {} does not render: {}",
+            source.display(),
+            tera_error(
+                &err.to_string(),
+                "__tera_one_off",
+                &source.display().to_string()
+            )
         ))
     })
+}
+
+/// Tera's report on one line: where (`FILE:LINE:COLUMN`), then what.
+pub fn tera_error(report: &str, tera_name: &str, file: &str) -> String {
+    let what = report
+        .lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty())
+        .unwrap_or("")
+        .trim_start_matches("error: ");
+    let at = report
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("-->"))
+        .map(|at| at.trim().replacen(tera_name, file, 1));
+    match at {
+        Some(at) => format!("{at}: {what}"),
+        None => what.to_owned(),
+    }
 }
 
 /// The source of the runtime crates a project builds on, under `runtime/`:

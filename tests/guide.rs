@@ -13,6 +13,8 @@
 //!   PATH, relative to the current directory. A `rust,ignore` block is a
 //!   fragment of a file shown in full elsewhere; a plain `rust` block
 //!   without a path is an error;
+//! * any block whose info string holds `file=PATH` (`toml file=…`,
+//!   `text file=…`): its lines are written to PATH;
 //! * any other block (`text`, `toml`, `sh`, …) is only shown.
 
 mod support;
@@ -28,7 +30,7 @@ const GUIDE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/guide");
 
 /// The pages, in the order they build the app. The README lists them too,
 /// and the test checks that both agree.
-const PAGES: [&str; 9] = [
+const PAGES: [&str; 10] = [
     "hub.md",
     "subs-and-patterns.md",
     "plugins.md",
@@ -38,6 +40,7 @@ const PAGES: [&str; 9] = [
     "conditional-loading.md",
     "merging.md",
     "testing.md",
+    "template-sets.md",
 ];
 
 /// One fenced block of a page.
@@ -136,7 +139,20 @@ fn steps(page: &str) -> Vec<Step> {
     let text = read_page(page);
     let mut steps = Vec::new();
     for block in blocks(page, &text) {
-        let lang = block.info.split(',').next().unwrap_or_default();
+        // Any block marked `file=PATH` (a set's TOML or Tera files) is written.
+        // (The path is the rest of the info string: Tera paths hold spaces.)
+        if let Some((_, path)) = block.info.split_once("file=") {
+            assert!(
+                Path::new(path).is_relative() && !path.split('/').any(|part| part == ".."),
+                "{page}:{}: `{path}` must be relative",
+                block.line
+            );
+            let mut contents = block.lines.join("\n");
+            contents.push('\n');
+            steps.push(Step::Write(path.to_owned(), contents, block.line));
+            continue;
+        }
+        let lang = block.info.split([',', ' ']).next().unwrap_or_default();
         match lang {
             "console" => {
                 for (offset, line) in block.lines.iter().enumerate() {

@@ -69,3 +69,41 @@ pub fn find(ui: &Ui) -> Result<Project> {
     }
     Ok(project)
 }
+
+/// The command line, with `add-sub --pattern`'s help listing the patterns
+/// of the template set that the project around `cwd` records (read from its
+/// record only: help never fetches a set).
+pub fn command_here(args: &[std::ffi::OsString]) -> clap::Command {
+    let command = Cli::command();
+    if !args.iter().any(|arg| arg == "add-sub") {
+        return command;
+    }
+    let Ok(cwd) = std::env::current_dir() else {
+        return command;
+    };
+    let Some(set) = cwd.ancestors().find_map(|dir| {
+        let record = crate::record::Record::read(dir).ok()??;
+        record.template().cloned()
+    }) else {
+        return command;
+    };
+    if set.patterns.is_empty() {
+        return command;
+    }
+    let names: Vec<&str> = set.patterns.iter().map(|p| p.as_str()).collect();
+    let extra = format!(
+        "\n\nThe project's template set `{}` {} adds: {}",
+        set.name,
+        set.version,
+        names.join(", ")
+    );
+    command.mut_subcommand("add-sub", |sub| {
+        sub.mut_arg("pattern", |arg| {
+            let long = arg
+                .get_long_help()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            arg.long_help(format!("{long}{extra}"))
+        })
+    })
+}

@@ -14,6 +14,7 @@ use crate::names::{ProjectName, SubName};
 use crate::ops::new::{self, NewOptions};
 use crate::plan;
 use crate::project::{self, Project};
+use crate::template_set::{Source, TemplateSet};
 use crate::ui::Ui;
 
 /// Creates the project.
@@ -60,10 +61,30 @@ pub fn new(args: NewArgs, ui: &Ui) -> Result<()> {
         }
         None => None,
     };
+    let set = match &args.template {
+        Some(text) => {
+            let set = TemplateSet::load(&Source::parse(text, &cwd)?)?;
+            let about = set
+                .description
+                .as_deref()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default();
+            ui.status(
+                "Template",
+                format!(
+                    "set `{}` {} from {}{about}",
+                    set.name, set.version, set.source
+                ),
+            );
+            Some(set)
+        }
+        None => None,
+    };
     let options = NewOptions {
         answers,
         target,
         workspace,
+        set,
     };
     let kind = if args.vertical {
         "vertical crate"

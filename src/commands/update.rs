@@ -7,6 +7,7 @@ use crate::changes::Verb;
 use crate::cli::{UpdateArgs, WriteOptions};
 use crate::error::{Error, Result};
 use crate::ops::update;
+use crate::template_set::Source;
 use crate::ui::Ui;
 
 /// Updates the project; exit 1 when a merge left conflicts.
@@ -14,7 +15,14 @@ pub fn update(args: UpdateArgs, ui: &Ui) -> Result<ExitCode> {
     let project = super::find(ui)?;
     ui.project(&project);
     let _lock = super::lock(&project, ui)?;
-    let plan = update::plan(&project)?;
+    let to = match &args.template {
+        Some(text) => Some(Source::parse(text, &crate::project::current_dir()?)?),
+        None => None,
+    };
+    let plan = update::plan(&project, to.as_ref())?;
+    if let Some(change) = &plan.set_change {
+        ui.status("Template", change);
+    }
     let version = env!("CARGO_PKG_VERSION");
     if plan.changes.is_empty() {
         ui.status(

@@ -47,7 +47,8 @@ pub fn plan(options: &AddPluginOptions) -> Result<AddPlugin> {
         true => record.subs().pattern_of(sub.top().as_str()),
         false => None,
     };
-    let file = generation::plugin_file(&answers, sub, pattern, name.as_str(), &dir)?;
+    let set = super::recorded_set(&record)?;
+    let file = generation::plugin_file(set.as_ref(), &answers, sub, pattern, name.as_str(), &dir)?;
     if project.read_optional(&file.path)?.is_some() {
         return Ok(AddPlugin::Exists(format!(
             "plugin `{plugin}` already exists ({}); nothing to do",

@@ -61,6 +61,7 @@ pub fn plan(options: &AddSubOptions) -> Result<AddSub> {
         check_router_options(&declaration)?;
     }
 
+    let set = super::recorded_set(&record)?;
     let mut manifest = project.manifest()?;
     let formatter = conf_edit::rustfmt_in(&project.root, manifest.edition());
     let entry = SubEntry::new(name.clone(), pattern.clone());
@@ -68,7 +69,7 @@ pub fn plan(options: &AddSubOptions) -> Result<AddSub> {
     subs.push(entry.clone());
     let mut changes = Changes::new(&project.root, record);
     let mut planned = Planned::new(&project.root);
-    for file in generation::sub_files(&answers, &entry, &subs)? {
+    for file in generation::sub_files(set.as_ref(), &answers, &entry, &subs)? {
         planned.write(&file.path, &file.contents);
         changes.create(file);
     }

@@ -14,6 +14,7 @@ use crate::lockfile::Lockfile;
 use crate::model::{Answers, ProjectPath};
 use crate::project::Project;
 use crate::record::Record;
+use crate::template_set::TemplateSet;
 
 /// Plans `edit` of the project's `Cargo.lock`, when it has one and the edit
 /// changes it (Cargo keeps the file: it is not tracked in the record).
@@ -44,6 +45,23 @@ pub fn answers_of(project: &Project, record: &Record) -> Result<Answers> {
         return record.answers().cloned();
     }
     Ok(Answers::of_unrecorded(project.name.clone(), project.is_app))
+}
+
+/// The template set the project records: a repository's at the recorded
+/// revision, a directory's as it is now.
+pub fn recorded_set(record: &Record) -> Result<Option<TemplateSet>> {
+    let Some(recorded) = record.template() else {
+        return Ok(None);
+    };
+    let source = recorded.source(true)?;
+    TemplateSet::load(&source).map(Some).map_err(|err| {
+        Error::failure(format!(
+            "cannot read the project's template set `{}` from {source}: {}",
+            recorded.name,
+            err.message()
+        ))
+        .hint("make the set reachable again, or move the project to another with `pop-create update --template <SOURCE>`")
+    })
 }
 
 /// Commands that grow or shrink a project work on projects made by a

@@ -4,14 +4,15 @@ use std::path::{Path, PathBuf};
 
 use crate::changes::Changes;
 use crate::error::{Error, Result};
-use crate::generation::{self, Templates};
+use crate::generation::{self, Layers};
 use crate::lockfile::Lockfile;
 use crate::manifest::Manifest;
 use crate::model::{Answers, ProjectPath};
 use crate::project::Project;
 use crate::record::Record;
 use crate::subs_file::Planned;
-use crate::templates::{self, File};
+use crate::template_set::TemplateSet;
+use crate::templates::File;
 
 /// What `new` makes, resolved from the command line and the surroundings.
 pub struct NewOptions {
@@ -21,6 +22,8 @@ pub struct NewOptions {
     pub target: PathBuf,
     /// The app whose workspace a vertical crate made inside it joins.
     pub workspace: Option<Project>,
+    /// The team's template set, over pop-create's templates.
+    pub set: Option<TemplateSet>,
 }
 
 /// The plan: every file of the project, its record, and for a workspace
@@ -28,12 +31,14 @@ pub struct NewOptions {
 pub fn plan(options: &NewOptions) -> Result<Changes> {
     let answers = &options.answers;
     let subs = answers.initial_subs();
-    let mut files = generation::managed_files(Templates::Current, answers, &subs, &|_| None)?;
-    files.push(manifest(answers)?);
+    let layers = Layers::current(options.set.as_ref());
+    let mut files = generation::managed_files(layers, answers, &subs, &|_| None)?;
+    files.push(manifest(layers, answers)?);
     let mut record = Record::new(answers);
     for sub in subs {
         record.add_sub(sub);
     }
+    record.set_template(options.set.as_ref().map(TemplateSet::record));
     let mut changes = match &options.workspace {
         Some(app) => {
             let member = options
@@ -63,15 +68,11 @@ pub fn plan(options: &NewOptions) -> Result<Changes> {
     Ok(changes)
 }
 
-/// `Cargo.toml`: the template, wired to the runtime.
-fn manifest(answers: &Answers) -> Result<File> {
-    let context = generation::Context::new(answers, Templates::Current);
-    let set = if answers.vertical { "vertical" } else { "app" };
-    let rendered = templates::render(set, &context.tera())?
-        .into_iter()
-        .find(|file| file.path.as_str() == "Cargo.toml")
-        .expect("every project template set has Cargo.toml");
-    let text = String::from_utf8(rendered.contents).expect("templates are UTF-8");
+/// `Cargo.toml`: the template (the set's, if it has one), wired to the runtime.
+fn manifest(layers: Layers<'_>, answers: &Answers) -> Result<File> {
+    let rendered = generation::project_manifest(layers, answers)?;
+    let text = String::from_utf8(rendered.contents)
+        .map_err(|_| Error::failure("the template of Cargo.toml is not UTF-8"))?;
     let mut manifest = Manifest::parse(Path::new("Cargo.toml"), &text)?;
     manifest.wire_runtime(!answers.member)?;
     manifest.set_license(answers.license.name())?;

@@ -123,7 +123,8 @@ pub fn remove_sub(project: &Project, name: &SubName, force: bool) -> Result<Chan
     }
     // Files of the sub's template outside its directory (a router's test).
     if let Some(recorded) = &recorded {
-        for file in generation::sub_files(&answers, recorded, record.subs())? {
+        let set = super::recorded_set(&record)?;
+        for file in generation::sub_files(set.as_ref(), &answers, recorded, record.subs())? {
             if file.path.is_under("src") {
                 continue;
             }

@@ -14,11 +14,12 @@ use std::collections::BTreeMap;
 use crate::changes::Changes;
 use crate::conf_edit;
 use crate::error::{Error, Result};
-use crate::generation::{self, RUST_VERSION, Templates};
+use crate::generation::{self, Layers, RUST_VERSION, Templates};
 use crate::model::{Answers, Pattern, ProjectPath, SubEntry, Subs as _};
 use crate::project::Project;
 use crate::record::{self, FileHash, Record};
 use crate::subs_file::Planned;
+use crate::template_set::{Source, TemplateSet};
 use crate::templates::File;
 
 /// Files pop-create edits in place rather than generating whole: their base
@@ -35,10 +36,13 @@ pub struct UpdatePlan {
     pub kept: Vec<String>,
     /// The version the project was made with.
     pub from: String,
+    /// Which template set and versions the project goes between, if any.
+    pub set_change: Option<String>,
 }
 
-/// Plans the update of `project`.
-pub fn plan(project: &Project) -> Result<UpdatePlan> {
+/// Plans the update of `project`, moving it to the template set at `to`
+/// (or to the newest version of the set it records).
+pub fn plan(project: &Project, to: Option<&Source>) -> Result<UpdatePlan> {
     let record = Record::read(&project.root)?.ok_or_else(|| {
         Error::usage(format!(
             "`{}` has no {}: `update` needs the record pop-create keeps of what it generated",
@@ -69,15 +73,26 @@ pub fn plan(project: &Project) -> Result<UpdatePlan> {
     let ours_of = |files: Vec<File>| -> BTreeMap<ProjectPath, Vec<u8>> {
         files.into_iter().map(|f| (f.path, f.contents)).collect()
     };
+    let (old_set, new_set) = sets(&record, to)?;
+    let set_change = describe_set_change(&record, new_set.as_ref());
     let theirs = ours_of(generation::managed_files(
-        Templates::Current,
+        Layers::current(new_set.as_ref()),
         &answers,
         &subs,
         &formatter,
     )?);
+    // A base is used only where its hash is what the record says was
+    // written (below), so a set whose old version cannot be had (a
+    // directory since edited) gives no base for the files it laid over.
     let bases = match Templates::of_version(&from) {
         Some(templates) => ours_of(generation::managed_files(
-            templates, &answers, &subs, &formatter,
+            Layers {
+                builtin: templates,
+                set: old_set.as_ref(),
+            },
+            &answers,
+            &subs,
+            &formatter,
         )?),
         None => BTreeMap::new(),
     };
@@ -174,12 +189,81 @@ pub fn plan(project: &Project) -> Result<UpdatePlan> {
         planned.plan_subs_rs(&mut changes)?;
     }
     changes.record().set_version();
+    changes
+        .record()
+        .set_template(new_set.as_ref().map(TemplateSet::record));
     Ok(UpdatePlan {
         changes,
         conflicts,
         kept,
         from,
+        set_change,
     })
+}
+
+/// The project's template set as it was generated with (when it can be
+/// had again) and as it is to be: the set at `to`, else the newest version
+/// of the recorded one.
+fn sets(
+    record: &Record,
+    to: Option<&Source>,
+) -> Result<(Option<TemplateSet>, Option<TemplateSet>)> {
+    let Some(recorded) = record.template() else {
+        let new = to.map(TemplateSet::load).transpose()?;
+        return Ok((None, new));
+    };
+    let new = match to {
+        Some(source) => TemplateSet::load(source)?,
+        None => TemplateSet::load(&recorded.source(false)?).map_err(|err| {
+            Error::failure(format!(
+                "cannot read the project's template set `{}` from {}: {}",
+                recorded.name,
+                recorded.source,
+                err.message()
+            ))
+            .hint("make the set reachable again, or move to another with `pop-create update --template <SOURCE>`")
+        })?,
+    };
+    let old_source = recorded.source(true)?;
+    let old = if new.revision == recorded.revision {
+        // The same files as recorded: the old set is the new one, read again.
+        Some(TemplateSet::load(&new.source)?)
+    } else if old_source.keeps_history() {
+        TemplateSet::load(&old_source).ok()
+    } else {
+        None
+    };
+    Ok((old, Some(new)))
+}
+
+/// `template set \`acme\` 1.0.0 (a1b2c3d) → 1.1.0 (e4f5a6b)`, when the set moves.
+fn describe_set_change(record: &Record, new: Option<&TemplateSet>) -> Option<String> {
+    let short = |revision: &str| {
+        revision
+            .trim_start_matches("sha256:")
+            .chars()
+            .take(7)
+            .collect::<String>()
+    };
+    match (record.template(), new) {
+        (Some(old), Some(new)) if old.revision == new.revision && old.name == new.name => None,
+        (Some(old), Some(new)) => Some(format!(
+            "template set `{}` {} ({}) → `{}` {} ({})",
+            old.name,
+            old.version,
+            short(&old.revision),
+            new.name,
+            new.version,
+            short(&new.revision)
+        )),
+        (None, Some(new)) => Some(format!(
+            "template set `{}` {} ({}) taken on",
+            new.name,
+            new.version,
+            short(&new.revision)
+        )),
+        _ => None,
+    }
 }
 
 /// The result of a three-way merge.
