@@ -78,6 +78,12 @@ impl Returns {
 /// Reads the attribute's arguments and the function.
 fn parse(attr: TokenStream2, mut item: ItemFn) -> syn::Result<PluginFn> {
     let exposed = exposed_name(attr, &item.sig.ident)?;
+    if matches!(item.vis, syn::Visibility::Inherited) {
+        return Err(syn::Error::new(
+            item.sig.fn_token.span(),
+            "a plugin function must be `pub`: the hub exposes it, and other subs call it as `crate::<sub>::<file>::<function>`",
+        ));
+    }
     let sig = &item.sig;
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
         return Err(syn::Error::new(
@@ -129,6 +135,16 @@ fn parse(attr: TokenStream2, mut item: ItemFn) -> syn::Result<PluginFn> {
                 "plugin parameters must be plain names: callers pass them by name",
             ));
         };
+        if let Some(borrowed) = borrowed(&arg.ty) {
+            return Err(syn::Error::new(
+                arg.ty.span(),
+                format!(
+                    "`{}: {}` borrows, but a plugin's arguments are made from JSON for each call: take {borrowed}",
+                    pat.ident,
+                    type_name(&arg.ty)
+                ),
+            ));
+        }
         // `#[default(..)]` is ours: read it, then remove it so the function compiles as written.
         let mut default = None;
         let mut kept = Vec::with_capacity(arg.attrs.len());
@@ -528,6 +544,32 @@ fn metadata(plugin: &PluginFn) -> TokenStream2 {
 }
 
 /// True when the type is a path whose last segment is `name` (`Option<T>`, `pop::Result<T>`).
+/// What to take instead of a borrowed parameter type (`&str`, `&[T]`,
+/// `&T`, or one inside an `Option`), which a call by reference cannot lend.
+fn borrowed(ty: &Type) -> Option<String> {
+    match ty {
+        Type::Reference(reference) => Some(match &*reference.elem {
+            Type::Path(path) if path.path.is_ident("str") => "a `String`".to_owned(),
+            Type::Slice(slice) => format!("a `Vec<{}>`", type_name(&slice.elem)),
+            owned => format!("an owned `{}`", type_name(owned)),
+        }),
+        Type::Path(path) if last_segment_is(ty, "Option") => {
+            let segment = path.path.segments.last()?;
+            let syn::PathArguments::AngleBracketed(args) = &segment.arguments else {
+                return None;
+            };
+            match args.args.first()? {
+                syn::GenericArgument::Type(inner) => {
+                    borrowed(inner).map(|owned| format!("an `Option` of {owned}"))
+                }
+                _ => None,
+            }
+        }
+        Type::Paren(inner) => borrowed(&inner.elem),
+        _ => None,
+    }
+}
+
 fn last_segment_is(ty: &Type, name: &str) -> bool {
     match ty {
         Type::Path(path) => {
@@ -598,7 +640,48 @@ fn strip_raw(ident: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::normalize_tokens;
+    use super::{ItemFn, TokenStream2, normalize_tokens, parse};
+
+    fn refusal(item: ItemFn) -> String {
+        match parse(TokenStream2::new(), item) {
+            Ok(_) => panic!("accepted"),
+            Err(err) => err.to_string(),
+        }
+    }
+
+    #[test]
+    fn borrowed_parameters_are_refused_with_the_owned_type_to_take() {
+        let cases: [(ItemFn, &str); 4] = [
+            (
+                syn::parse_quote! { pub fn greet(_hub: &Hub, name: &str) -> String { name.to_owned() } },
+                "`name: &str` borrows, but a plugin's arguments are made from JSON for each call: take a `String`",
+            ),
+            (
+                syn::parse_quote! { pub fn sum(_hub: &Hub, nums: &[u64]) -> u64 { 0 } },
+                "take a `Vec<u64>`",
+            ),
+            (
+                syn::parse_quote! { pub fn f(_hub: &Hub, item: &Item) {} },
+                "take an owned `Item`",
+            ),
+            (
+                syn::parse_quote! { pub fn f(_hub: &Hub, name: Option<&str>) {} },
+                "take an `Option` of a `String`",
+            ),
+        ];
+        for (item, message) in cases {
+            let refusal = refusal(item);
+            assert!(refusal.contains(message), "{refusal}");
+        }
+    }
+
+    #[test]
+    fn a_private_plugin_is_refused() {
+        let refusal = refusal(syn::parse_quote! { fn hidden(_hub: &Hub) -> u64 { 1 } });
+        assert!(refusal.contains("must be `pub`"), "{refusal}");
+        let ok: ItemFn = syn::parse_quote! { pub(crate) fn inner(_hub: &Hub) -> u64 { 1 } };
+        assert!(parse(TokenStream2::new(), ok).is_ok());
+    }
 
     #[test]
     fn type_names_read_like_source() {
