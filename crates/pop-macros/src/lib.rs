@@ -497,6 +497,7 @@ fn metadata(plugin: &PluginFn) -> TokenStream2 {
     let doc = doc_comment(&plugin.item.attrs);
     let returns = type_name(plugin.returns.ty());
     let shim = shim(plugin);
+    let site = site(plugin);
     let params = plugin.params.iter().map(|param| {
         let key = strip_raw(&param.ident.to_string());
         let ty = type_name(&param.ty);
@@ -522,6 +523,10 @@ fn metadata(plugin: &PluginFn) -> TokenStream2 {
                 params: &[#(#params),*],
                 returns: #returns,
                 call: { #shim },
+                contracts: {
+                    #site
+                    &__POP_SITE.chain
+                },
             }
         }
     }
