@@ -139,7 +139,7 @@ fn render(document: &Value, whole: bool) -> String {
     out
 }
 
-/// One function: its signature, first doc line, aliases and contracts.
+/// One function: its signature, doc summary, aliases and contracts.
 fn render_function(out: &mut String, function: &Value) {
     let params: Vec<String> = function["params"]
         .as_array()

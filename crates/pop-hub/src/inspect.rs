@@ -13,7 +13,7 @@
 //!     "functions": [{
 //!       "ref": "rpc.math.fib", "name": "fib", "rust_name": "fib",
 //!       "crate": "poppy", "file": "src/rpc/math.rs", "async": true,
-//!       "doc": "Return the num'th Fibonacci number.",           the first line
+//!       "doc": "Return the num'th Fibonacci number.",           its first paragraph
 //!       "params": [{"name": "num", "type": "u64", "default": "10", "required": false}],
 //!       "returns": "Result<u64>",
 //!       "aliases": [],                                          other references that reach it
@@ -128,12 +128,21 @@ fn describe_function(function: &Function, sub_aliases: &[&str]) -> Value {
         "crate": function.crate_name(),
         "file": function.file(),
         "async": !function.is_blocking(),
-        "doc": function.doc().lines().next().unwrap_or_default(),
+        "doc": summary(function.doc()),
         "params": params,
         "returns": function.returns(),
         "aliases": aliases,
         "contracts": contracts,
     })
+}
+
+/// A doc comment's first paragraph, on one line (rustdoc's summary).
+fn summary(doc: &str) -> String {
+    doc.lines()
+        .map(str::trim)
+        .take_while(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Every option of every crate, with its value and where the value came from.
@@ -236,5 +245,20 @@ fn declined_only(
 fn retain_declined(document: &mut Value, keep: &dyn Fn(&str) -> bool) {
     if let Some(declined) = document["declined"].as_array_mut() {
         declined.retain(|entry| keep(entry["path"].as_str().unwrap_or_default()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::summary;
+
+    #[test]
+    fn a_summary_is_the_first_paragraph_on_one_line() {
+        let doc = "Every item the shop has, sorted; only those whose name\nstarts with `prefix`.\n\nMore detail.";
+        assert_eq!(
+            summary(doc),
+            "Every item the shop has, sorted; only those whose name starts with `prefix`."
+        );
+        assert_eq!(summary(""), "");
     }
 }
