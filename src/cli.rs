@@ -14,7 +14,10 @@ Examples:
   pop-create add-plugin rpc math               src/rpc/math.rs, with a test
   pop-create run -- --port 8080                build, then run with these args
   pop-create new mathx --vertical --dyne rpc   a crate whose plugins join an app's rpc sub
-  pop-create update --dry-run                  what updating to this version would change";
+  pop-create update --dry-run                  what updating to this version would change
+  pop-create run --watch                       rebuild and restart on every change, never refusing a connection
+  pop-create call math.fib num=11              call one function of the app, print its result as JSON
+  pop-create inspect rpc.math.fib              what the hub loaded: subs, functions, contracts, options";
 
 /// Create, grow and run pop (Plugin Oriented Programming) projects in Rust.
 #[derive(Debug, Parser)]
@@ -64,6 +67,10 @@ pub enum Command {
     AddPlugin(AddPluginArgs),
     /// Build the project and start its hub, passing ARGS to it
     Run(RunArgs),
+    /// Call one function of the app in-process and print its result as JSON
+    Call(CallArgs),
+    /// Show the hub as it loads: subs, functions, contracts, declined files, options
+    Inspect(InspectArgs),
     /// Bring the project to this pop-create's runtime and templates
     Update(UpdateArgs),
     /// Undo add-sub: remove a sub's untouched files and its DYNE entry
@@ -199,9 +206,43 @@ pub struct RunArgs {
     /// Both --locked and --offline
     #[arg(long)]
     pub frozen: bool,
+    /// Rebuild and restart the app on every change, holding its listening sockets
+    #[arg(long)]
+    pub watch: bool,
     /// Arguments for the app, after `--`
     #[arg(last = true, value_name = "ARGS")]
     pub args: Vec<OsString>,
+}
+
+/// `pop-create call`.
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// The function: a full reference (`rpc.math.fib`) or one relative to a router sub (`math.fib`)
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    /// Keyword arguments, each read as JSON if it parses as JSON, as a string otherwise
+    #[arg(value_name = "KEY=VALUE")]
+    pub pairs: Vec<String>,
+    /// Keyword arguments as one JSON object (a KEY=VALUE given too wins)
+    #[arg(long, value_name = "JSON")]
+    pub kwargs: Option<String>,
+    /// Build and run with optimizations
+    #[arg(long)]
+    pub release: bool,
+}
+
+/// `pop-create inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Only this function or sub (a full reference, or one relative to a router sub)
+    #[arg(value_name = "REF")]
+    pub reference: Option<String>,
+    /// Print one JSON document, for tools
+    #[arg(long)]
+    pub json: bool,
+    /// Build and run with optimizations
+    #[arg(long)]
+    pub release: bool,
 }
 
 /// `pop-create update`.

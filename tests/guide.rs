@@ -30,7 +30,7 @@ const GUIDE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/guide");
 
 /// The pages, in the order they build the app. The README lists them too,
 /// and the test checks that both agree.
-const PAGES: [&str; 10] = [
+const PAGES: [&str; 11] = [
     "hub.md",
     "subs-and-patterns.md",
     "plugins.md",
@@ -40,6 +40,7 @@ const PAGES: [&str; 10] = [
     "conditional-loading.md",
     "merging.md",
     "testing.md",
+    "loop.md",
     "template-sets.md",
 ];
 

@@ -3,10 +3,14 @@
 //! reports. The operations themselves are in `crate::ops`.
 
 mod add;
+mod app_request;
+mod call;
+mod inspect;
 mod new;
 mod remove;
 mod run;
 mod update;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -25,7 +29,10 @@ pub fn run(command: Command, ui: &Ui) -> Result<ExitCode> {
         Command::New(args) => done(new::new(args, ui)),
         Command::AddSub(args) => done(add::add_sub(args, ui)),
         Command::AddPlugin(args) => done(add::add_plugin(args, ui)),
+        Command::Run(args) if args.watch => watch::watch(args, ui),
         Command::Run(args) => run::run(args, ui),
+        Command::Call(args) => call::call(args, ui),
+        Command::Inspect(args) => inspect::inspect(args, ui),
         Command::Update(args) => update::update(args, ui),
         Command::RemoveSub(args) => done(remove::remove_sub(args, ui)),
         Command::RemovePlugin(args) => done(remove::remove_plugin(args, ui)),

@@ -15,7 +15,7 @@ use crate::ui::Ui;
 pub fn run(args: RunArgs, ui: &Ui) -> Result<ExitCode> {
     let project = Project::find_app(&project::current_dir()?)?;
     ui.project(&project);
-    let binary = build(&project, &args, ui)?;
+    let binary = build(&project, &args, Progress::Shown, ui)?.binary;
     let mut command = Command::new(&binary);
     command.args(&args.args);
     ui.verbose(format!("{}", binary.display()));
@@ -34,9 +34,47 @@ pub fn run(args: RunArgs, ui: &Ui) -> Result<ExitCode> {
     }
 }
 
+/// What a build made.
+pub(super) struct Built {
+    /// The app's binary.
+    pub binary: PathBuf,
+    /// True when cargo found the binary up to date, and rebuilt nothing.
+    pub fresh: bool,
+}
+
+/// How much of cargo's own output a build shows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Progress {
+    /// Its progress and diagnostics, as `cargo build` shows them.
+    Shown,
+    /// Nothing, unless the build fails: then all of it.
+    OnFailure,
+}
+
+/// The flags of a plain debug or release build, for commands that only
+/// need the app built (`call`, `inspect`).
+pub(super) fn plain_build(release: bool) -> RunArgs {
+    RunArgs {
+        release,
+        profile: None,
+        features: Vec::new(),
+        locked: false,
+        offline: false,
+        frozen: false,
+        watch: false,
+        args: Vec::new(),
+    }
+}
+
 /// `cargo build` with the flags given, its progress and diagnostics on
-/// stderr as usual; the machine-readable messages on stdout name the binary.
-fn build(project: &Project, args: &RunArgs, ui: &Ui) -> Result<PathBuf> {
+/// stderr (as `progress` says); the machine-readable messages on stdout
+/// name the binary.
+pub(super) fn build(
+    project: &Project,
+    args: &RunArgs,
+    progress: Progress,
+    ui: &Ui,
+) -> Result<Built> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
@@ -45,6 +83,9 @@ fn build(project: &Project, args: &RunArgs, ui: &Ui) -> Result<PathBuf> {
         .arg("--manifest-path")
         .arg(project.root.join("Cargo.toml"))
         .stdout(Stdio::piped());
+    if progress == Progress::OnFailure {
+        command.stderr(Stdio::piped());
+    }
     if args.release {
         command.arg("--release");
     }
@@ -68,6 +109,14 @@ fn build(project: &Project, args: &RunArgs, ui: &Ui) -> Result<PathBuf> {
         Error::failure(format!("cannot run cargo: {err}"))
             .hint("is Rust installed (https://rustup.rs)?")
     })?;
+    // Read beside stdout, so that neither pipe fills while the other is read.
+    let stderr = child.stderr.take().map(|mut stderr| {
+        std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut stderr, &mut text);
+            text
+        })
+    });
     let stdout = child.stdout.take().expect("stdout is piped");
     let mut binary = None;
     for line in std::io::BufReader::new(stdout).lines() {
@@ -82,14 +131,21 @@ fn build(project: &Project, args: &RunArgs, ui: &Ui) -> Result<PathBuf> {
             && message["target"]["name"] == project.name.as_str();
         if is_our_bin {
             if let Some(path) = message["executable"].as_str() {
-                binary = Some(PathBuf::from(path));
+                binary = Some(Built {
+                    binary: PathBuf::from(path),
+                    fresh: message["fresh"] == true,
+                });
             }
         }
     }
     let status = child
         .wait()
         .map_err(|err| Error::failure(format!("cargo failed: {err}")))?;
+    let diagnostics = stderr.and_then(|reader| reader.join().ok());
     if !status.success() {
+        if let Some(diagnostics) = diagnostics {
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), &diagnostics);
+        }
         return Err(Error::failure(format!(
             "could not build `{}`",
             project.name

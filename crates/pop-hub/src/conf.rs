@@ -54,6 +54,22 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The type's name, as `inspect` shows it: `bool`, `string`, `path`,
+    /// `ip`, `u16`, `u32`, `u64`, `i64` or `f64`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Bool => "bool",
+            Kind::String => "string",
+            Kind::Path => "path",
+            Kind::Ip => "ip",
+            Kind::U16 => "u16",
+            Kind::U32 => "u32",
+            Kind::U64 => "u64",
+            Kind::I64 => "i64",
+            Kind::F64 => "f64",
+        }
+    }
+
     fn expected(self) -> &'static str {
         match self {
             Kind::Bool => "true or false",
@@ -478,6 +494,15 @@ fn namespaces(crates: &[CrateInfo]) -> Vec<Namespace> {
                 flags,
             }
         })
+        .collect()
+}
+
+/// Every option of every crate, with the app's built-ins, by namespace:
+/// what the configuration is loaded from.
+pub(crate) fn options(crates: &[CrateInfo]) -> Vec<(&'static str, Vec<Opt>)> {
+    namespaces(crates)
+        .into_iter()
+        .map(|namespace| (namespace.name, namespace.options))
         .collect()
 }
 

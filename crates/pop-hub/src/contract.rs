@@ -234,6 +234,25 @@ pub struct Site {
     pub chain: Chain,
 }
 
+impl Chain {
+    /// Each contract's stage (`pre`, `call` or `post`) and full name, in
+    /// the order they run.
+    pub fn stages(&self) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
+        let pre = self.pre.iter().map(|pre| ("pre", pre.name));
+        let call = self.call.iter().map(|call| ("call", call.name));
+        let post = self.post.iter().map(|post| ("post", post.name));
+        pre.chain(call).chain(post)
+    }
+}
+
+impl std::fmt::Debug for Chain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.stages().map(|(stage, name)| format!("{stage} {name}")))
+            .finish()
+    }
+}
+
 impl Site {
     /// True when any contract wraps it.
     pub const fn contracted(&self) -> bool {

@@ -33,9 +33,19 @@ impl Function {
         self.plugin.name
     }
 
+    /// Its name in Rust (differs from [`Function::name`] for an alias).
+    pub fn rust_name(&self) -> &str {
+        self.plugin.rust_name
+    }
+
     /// Its doc comment.
     pub fn doc(&self) -> &str {
         self.plugin.doc
+    }
+
+    /// The contracts that wrap it, in the order they run.
+    pub fn contracts(&self) -> &crate::contract::Chain {
+        self.plugin.contracts
     }
 
     /// Its named parameters.
@@ -675,11 +685,24 @@ impl Hub {
     /// after adding its subs and before it announces itself, so that a port
     /// in use stops start-up with an error naming it; [`Hub::run`] calls it
     /// if the app did not.
+    ///
+    /// A tool's request (`pop-create call`, `inspect`, `run --watch`; see
+    /// `POP_HUB_REQUEST` in the guide) is answered here, where the
+    /// configuration is loaded and the subs are added, and the process then
+    /// ends: the app's own behaviour never runs for a request.
     pub fn start(&mut self) -> crate::Result<()> {
         if self.started {
             return Ok(());
         }
         self.started = true;
+        if let Some(request) = crate::request::pending() {
+            crate::request::answer(self, request);
+        }
+        self.run_start_hooks()
+    }
+
+    /// Runs the start hooks of the added subs, in the order they were added.
+    pub(crate) fn run_start_hooks(&mut self) -> crate::Result<()> {
         let mut hooks = Vec::new();
         for name in self.added.clone() {
             if let Some(sub) = self.subs.get_mut(&name) {
@@ -748,7 +771,7 @@ impl Hub {
         }
     }
 
-    fn resolve(&self, reference: &str) -> Result<&Arc<Function>, CallError> {
+    pub(crate) fn resolve(&self, reference: &str) -> Result<&Arc<Function>, CallError> {
         if let Some(function) = self.callable.get(reference) {
             return Ok(function);
         }
@@ -780,6 +803,18 @@ impl Hub {
             reference: reference.to_owned(),
             reason,
         }
+    }
+
+    /// The other names of the top-level sub `name` (its `ALIASES`), sorted.
+    pub fn sub_aliases(&self, name: &str) -> Vec<&str> {
+        let mut aliases: Vec<&str> = self
+            .aliases
+            .iter()
+            .filter(|(_, sub)| **sub == name)
+            .map(|(alias, _)| *alias)
+            .collect();
+        aliases.sort_unstable();
+        aliases
     }
 
     /// A function by full reference, whether or not its sub was added.

@@ -33,12 +33,15 @@ pub mod conf;
 pub mod contract;
 mod error;
 mod hub;
+mod inspect;
+pub mod listen;
 mod log;
 mod plugin;
 mod probe;
 pub mod queue;
 mod registry;
 mod report;
+mod request;
 #[cfg(feature = "router")]
 pub mod router;
 mod run;

@@ -30,6 +30,8 @@ pub struct Plugin {
     pub returns: &'static str,
     /// The shim that binds kwargs and calls it.
     pub call: PluginCall,
+    /// The contracts that wrap it, in the order they run.
+    pub contracts: &'static crate::contract::Chain,
 }
 
 /// One named parameter of a plugin.

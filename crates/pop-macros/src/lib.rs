@@ -513,6 +513,7 @@ fn metadata(plugin: &PluginFn) -> TokenStream2 {
     let doc = doc_comment(&plugin.item.attrs);
     let returns = type_name(plugin.returns.ty());
     let shim = shim(plugin);
+    let site = site(plugin);
     let params = plugin.params.iter().map(|param| {
         let key = strip_raw(&param.ident.to_string());
         let ty = type_name(&param.ty);
@@ -538,6 +539,10 @@ fn metadata(plugin: &PluginFn) -> TokenStream2 {
                 params: &[#(#params),*],
                 returns: #returns,
                 call: { #shim },
+                contracts: {
+                    #site
+                    &__POP_SITE.chain
+                },
             }
         }
     }

@@ -136,8 +136,8 @@ pub fn bind(hub: &mut Hub, sub: &str, addr: impl Into<ListenAddr>, port: u16) ->
         },
     };
     let address = SocketAddr::new(ip, port);
-    let listener = std::net::TcpListener::bind(address)
-        .with_context(|| format!("cannot listen on {address}"))?;
+    let listener =
+        crate::listen::tcp(sub, address).with_context(|| format!("cannot listen on {address}"))?;
     listener.set_nonblocking(true)?;
     hub.set_data(sub, Bound(std::sync::Mutex::new(Some(listener))))
 }
