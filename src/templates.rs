@@ -213,7 +213,10 @@ pub fn runtime() -> Vec<File> {
             .unwrap_or_else(|| panic!("runtime crate {name} is embedded"));
         let _ = collect(dir, &mut |file| {
             let relative = file.path().strip_prefix(name).expect("inside the crate");
-            let wanted = relative == Path::new("Cargo.toml") || relative.starts_with("src");
+            // Its README too: the manifest names it for `cargo package`.
+            let wanted = relative == Path::new("Cargo.toml")
+                || relative == Path::new("README.md")
+                || relative.starts_with("src");
             if wanted {
                 files.push(File {
                     path: ProjectPath::from_path(&Path::new(RUNTIME_DIR).join(file.path()))
