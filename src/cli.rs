@@ -200,6 +200,11 @@ pub struct AddSubArgs {
     /// The pattern the sub follows
     #[arg(long, value_enum, default_value_t = Pattern::Library)]
     pub pattern: Pattern,
+    /// With a beacon or flow: turn on the runtime's NATS JetStream client,
+    /// so that the app's `bus` option can name a broker (also for a sub
+    /// that exists)
+    #[arg(long)]
+    pub bus: bool,
     /// Write options
     #[command(flatten)]
     pub write: WriteOptions,

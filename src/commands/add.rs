@@ -23,6 +23,7 @@ pub fn add_sub(args: AddSubArgs, ui: &Ui) -> Result<()> {
         project,
         name,
         pattern: args.pattern,
+        bus: args.bus,
     };
     let changes = match add_sub::plan(&options)? {
         AddSub::Exists(note) => {

@@ -284,11 +284,15 @@ fn migrate_lockfile(
     }
     let router = subs.iter().any(|(_, p)| *p == Pattern::Router);
     let earlier_shape = Templates::of_version(from).and_then(|t| t.lock_shape(router));
+    let bus = project.manifest()?.has_bus();
     super::edit_lockfile(project, changes, "the runtime's packages", |lockfile| {
         if from == "0.1.0" {
             lockfile.migrate_runtime(&project.name, router)
         } else {
             lockfile.update_runtime(&project.name, router, earlier_shape)
+        }
+        if bus {
+            lockfile.add_bus();
         }
     })
 }

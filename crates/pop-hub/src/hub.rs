@@ -680,8 +680,14 @@ impl Hub {
             return Ok(());
         }
         self.started = true;
+        // The app's `only` option: the subs this process starts and runs.
+        let only = crate::bus::only(self)?;
         let mut hooks = Vec::new();
         for name in self.added.clone() {
+            if only.as_ref().is_some_and(|only| !only.contains(&name)) {
+                tracing::info!("{name}: not run by this process (the `only` option)");
+                continue;
+            }
             if let Some(sub) = self.subs.get_mut(&name) {
                 sub.take_hooks(|sub| &mut sub.start_hooks, &mut hooks);
             }
@@ -891,8 +897,13 @@ impl Hub {
     }
 
     pub(crate) fn take_run_hooks(&mut self) -> Vec<RunHook> {
+        // Checked by `start`, which runs first.
+        let only = crate::bus::only(self).unwrap_or_default();
         let mut hooks = Vec::new();
         for name in &self.added {
+            if only.as_ref().is_some_and(|only| !only.contains(name)) {
+                continue;
+            }
             if let Some(sub) = self.subs.get_mut(name) {
                 sub.take_run_hooks(&mut hooks);
             }
