@@ -1,0 +1,387 @@
+//! Beacons and flows over NATS JetStream (SPEC section 12), end to end: one
+//! generated app with a beacon and a flow on the bus, built once, run as
+//! separate producing and consuming processes against a real `nats-server
+//! -js` on a free loopback port with a store directory of its own.
+//!
+//! The app's user plugins make the tests' events: `ticks.burst` pushes
+//! `BURST` numbered events (and a poison one with `BURST_POISON`) for the
+//! plugin `record` of the stage `stamp`, which appends each event's id and
+//! number to the file `RECORD`, and fails every time on the poison.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use support::*;
+
+/// The beacon source the tests add: `BURST` events for `stamp.record`.
+const BURST: &str = r#"//! Pushes `BURST` numbered events for the stage's `record` plugin, and
+//! with `BURST_POISON` one that `record` always fails.
+
+use pop::prelude::*;
+
+/// Pushes the events.
+#[plugin]
+pub async fn listen(hub: &Hub) -> Result<()> {
+    let queue = super::init::queue(hub)?;
+    let count: u64 = std::env::var("BURST").map_or(Ok(0), |n| n.parse())?;
+    if std::env::var_os("BURST_POISON").is_some() {
+        queue.push(json!({ "stage": "record", "n": -1, "poison": true })).await;
+    }
+    for n in 0..count {
+        queue.push(json!({ "stage": "record", "n": n })).await;
+    }
+    Ok(())
+}
+"#;
+
+/// The stage's plugin the tests add: notes each event in the file `RECORD`.
+const RECORD: &str = r#"//! Notes each event it handles, by id and number, in the file `RECORD`.
+
+use std::io::Write as _;
+
+use pop::prelude::*;
+
+/// Appends `<id> <n>` to the file; fails on a poison event.
+#[plugin]
+pub async fn process(_hub: &Hub, item: Value, id: Option<String>) -> Result<Value> {
+    if item["poison"] == true {
+        bail!("this event always fails");
+    }
+    if let Ok(ms) = std::env::var("RECORD_DELAY_MS") {
+        pop::tokio::time::sleep(std::time::Duration::from_millis(ms.parse()?)).await;
+    }
+    let path = std::env::var("RECORD").context("RECORD names the file")?;
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    writeln!(file, "{} {}", id.unwrap_or_default(), item["n"])?;
+    Ok(item)
+}
+"#;
+
+/// The app, built once for every test here.
+fn app() -> &'static Path {
+    static APP: OnceLock<(Scratch, PathBuf)> = OnceLock::new();
+    &APP.get_or_init(|| {
+        let scratch = Scratch::new("bus");
+        ok(pop_create(
+            &scratch.path,
+            &["new", "busy", "--no-input", "--vcs", "none"],
+        ));
+        let project = scratch.join("busy");
+        // The sub names of the templates' own example files.
+        ok(pop_create(
+            &project,
+            &["add-sub", "ticks", "--pattern", "beacon", "--bus"],
+        ));
+        ok(pop_create(
+            &project,
+            &["add-sub", "stamp", "--pattern", "flow"],
+        ));
+        passes_its_checks(&project);
+        std::fs::write(project.join("src/ticks/burst.rs"), BURST).unwrap();
+        std::fs::write(project.join("src/stamp/record.rs"), RECORD).unwrap();
+        cargo(&project, &["build", "--locked", "--quiet"]);
+        let binary = target_dir().join("debug").join("busy");
+        (scratch, binary)
+    })
+    .1
+}
+
+/// A `nats-server -js` on a free loopback port, stopped when dropped.
+struct Broker {
+    server: Child,
+    url: String,
+    monitor: String,
+    _store: Scratch,
+}
+
+impl Broker {
+    /// Starts one; `None` (the test is skipped) where nats-server is missing,
+    /// except under CI.
+    fn start(name: &str) -> Option<Broker> {
+        if Command::new("nats-server")
+            .arg("--version")
+            .output()
+            .is_err()
+        {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "nats-server is missing (apt-get install nats-server)"
+            );
+            eprintln!("skipped: nats-server is missing (apt-get install nats-server)");
+            return None;
+        }
+        let store = Scratch::new(&format!("bus-store-{name}"));
+        let (port, monitor) = (free_port(), free_port());
+        let server = Command::new("nats-server")
+            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string()])
+            .args(["-m", &monitor.to_string(), "-sd"])
+            .arg(&store.path)
+            .stdout(Stdio::null())
+            .stderr(File::create(store.join("server.log")).unwrap())
+            .spawn()
+            .expect("nats-server starts");
+        let broker = Broker {
+            server,
+            url: format!("nats://127.0.0.1:{port}"),
+            monitor: format!("127.0.0.1:{monitor}"),
+            _store: store,
+        };
+        wait_for("the broker to listen", || {
+            std::net::TcpStream::connect(&broker.monitor).is_ok()
+        });
+        Some(broker)
+    }
+
+    /// How many events the stream `name` holds, from the server's monitoring.
+    fn messages_in(&self, name: &str) -> u64 {
+        let jsz = self.monitoring("/jsz?streams=true");
+        let streams = jsz["account_details"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|account| account["stream_detail"].as_array().into_iter().flatten());
+        streams
+            .filter(|stream| stream["name"] == name)
+            .map(|stream| stream["state"]["messages"].as_u64().unwrap_or(0))
+            .sum()
+    }
+}
+
+impl Broker {
+    /// A JSON page of the server's monitoring port (HTTP/1.0: never chunked).
+    fn monitoring(&self, path: &str) -> serde_json::Value {
+        use std::io::{Read as _, Write as _};
+        let mut stream = std::net::TcpStream::connect(&self.monitor).unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.0\r\nHost: {}\r\n\r\n",
+            self.monitor
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let (_, body) = response.split_once("\r\n\r\n").unwrap_or_default();
+        serde_json::from_str(body).unwrap_or_else(|err| panic!("{err}: {response}"))
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
+
+/// The app with `args` and `env`, its log in `log`; no `BUSY_*` setting of
+/// this machine reaches it.
+fn busy(args: &[&str], env: &[(&str, &str)], log: &Path) -> Command {
+    let mut command = Command::new(app());
+    command
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    command.stderr(File::create(log).unwrap());
+    for (name, _) in std::env::vars() {
+        if name.starts_with("BUSY_") || ["BURST", "RECORD"].iter().any(|n| name.starts_with(n)) {
+            command.env_remove(name);
+        }
+    }
+    command.envs(env.iter().copied());
+    command
+}
+
+/// A consuming process: runs only the stage, recording into `record`.
+fn consumer(broker: &Broker, record: &Path, delay_ms: &str, log: &Path) -> Child {
+    let record = record.to_str().unwrap();
+    let env = [
+        ("BUSY_BUS", broker.url.as_str()),
+        ("RECORD", record),
+        ("RECORD_DELAY_MS", delay_ms),
+    ];
+    busy(&["--only", "stamp"], &env, log)
+        .spawn()
+        .expect("the app starts")
+}
+
+/// A producing process, run to its end: only the beacon, `count` events.
+fn produce(broker: &Broker, count: u64, poison: bool, log: &Path) -> Output {
+    let count = count.to_string();
+    let mut env = vec![("BURST", count.as_str())];
+    if poison {
+        env.push(("BURST_POISON", "1"));
+    }
+    let args = ["--bus", broker.url.as_str(), "--only", "ticks"];
+    let output = busy(&args, &env, log).output().expect("the app runs");
+    assert!(output.status.success(), "{}", read(log));
+    output
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// The numbers recorded in `files`, and how many records there are.
+fn recorded(files: &[&Path]) -> (BTreeSet<i64>, usize) {
+    let mut numbers = BTreeSet::new();
+    let mut records = 0;
+    for file in files {
+        for line in read(file).lines() {
+            if let Some(n) = line.split(' ').nth(1).and_then(|n| n.parse().ok()) {
+                numbers.insert(n);
+                records += 1;
+            }
+        }
+    }
+    (numbers, records)
+}
+
+/// Waits until `done`, failing after a minute (a guard, not a measure).
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < deadline, "gave up waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Asks a process to stop as Ctrl-C does, and checks that it stops cleanly.
+fn stop(mut child: Child, log: &Path) {
+    // SAFETY: `kill` with a child's pid and SIGTERM has no memory effects.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}: {}", read(log));
+}
+
+fn all(count: i64) -> BTreeSet<i64> {
+    (0..count).collect()
+}
+
+#[test]
+fn a_producing_process_and_a_consuming_one_pass_every_event() {
+    let Some(broker) = Broker::start("pair") else {
+        return;
+    };
+    let dir = Scratch::new("bus-pair");
+    let record = dir.join("record");
+    let log = dir.join("consumer.log");
+    let consuming = consumer(&broker, &record, "0", &log);
+    produce(&broker, 300, false, &dir.join("producer.log"));
+    wait_for("every event handled", || recorded(&[&record]).0 == all(300));
+    stop(consuming, &log);
+    assert!(
+        read(&log).contains("taking events from the stream `busy-ticks` as the consumer `stamp`"),
+        "{}",
+        read(&log)
+    );
+    // Every record carries the event's id, one per event.
+    let ids: BTreeSet<String> = read(&record)
+        .lines()
+        .map(|line| line.split(' ').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 300, "an id per event");
+    // The stage published its results, and the example source's 3 ticks,
+    // onto a stream of its own.
+    wait_for("every result stored", || {
+        broker.messages_in("busy-stamp") == 303
+    });
+}
+
+#[test]
+fn a_consumer_killed_mid_stream_resumes_and_every_event_is_handled() {
+    let Some(broker) = Broker::start("kill") else {
+        return;
+    };
+    let dir = Scratch::new("bus-kill");
+    let record = dir.join("record");
+    produce(&broker, 2000, false, &dir.join("producer.log"));
+    let mut first = consumer(&broker, &record, "1", &dir.join("first.log"));
+    wait_for("some events handled", || recorded(&[&record]).1 >= 200);
+    first.kill().unwrap(); // SIGKILL: no chance to acknowledge anything
+    first.wait().unwrap();
+    let at_kill = recorded(&[&record]).0;
+    assert!(at_kill.len() < 2000, "killed mid-stream");
+    let log = dir.join("second.log");
+    let second = consumer(&broker, &record, "0", &log);
+    wait_for("every event handled after the restart", || {
+        recorded(&[&record]).0 == all(2000)
+    });
+    stop(second, &log);
+    let (numbers, records) = recorded(&[&record]);
+    assert_eq!(numbers, all(2000), "at least once each");
+    assert!(records >= 2000);
+}
+
+#[test]
+fn two_consumers_split_one_stages_work() {
+    let Some(broker) = Broker::start("split") else {
+        return;
+    };
+    let dir = Scratch::new("bus-split");
+    let (one, two) = (dir.join("one"), dir.join("two"));
+    let (one_log, two_log) = (dir.join("one.log"), dir.join("two.log"));
+    let first = consumer(&broker, &one, "2", &one_log);
+    let second = consumer(&broker, &two, "2", &two_log);
+    for log in [&one_log, &two_log] {
+        wait_for("both consumers to pull", || {
+            read(log).contains("as the consumer `stamp`")
+        });
+    }
+    produce(&broker, 600, false, &dir.join("producer.log"));
+    wait_for("every event handled", || {
+        recorded(&[&one, &two]).0 == all(600)
+    });
+    stop(first, &one_log);
+    stop(second, &two_log);
+    let (by_one, by_two) = (recorded(&[&one]).1, recorded(&[&two]).1);
+    assert!(by_one > 0 && by_two > 0, "shared: {by_one} and {by_two}");
+}
+
+#[test]
+fn an_unreachable_broker_is_one_error_naming_the_url() {
+    let dir = Scratch::new("bus-unreachable");
+    let url = format!("nats://127.0.0.1:{}", free_port());
+    let log = dir.join("log");
+    let output = busy(&["--bus", &url], &[], &log).output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", read(&log));
+    let errors: Vec<String> = read(&log)
+        .lines()
+        .filter(|line| line.starts_with("error:"))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", read(&log));
+    assert!(
+        errors[0].contains(&format!("cannot reach the bus at {url}")),
+        "{errors:?}"
+    );
+    assert!(!read(&log).contains("panicked"), "{}", read(&log));
+}
+
+#[test]
+fn a_poison_event_is_set_aside_and_the_stage_goes_on() {
+    let Some(broker) = Broker::start("poison") else {
+        return;
+    };
+    let dir = Scratch::new("bus-poison");
+    let record = dir.join("record");
+    let log = dir.join("consumer.log");
+    let consuming = consumer(&broker, &record, "0", &log);
+    produce(&broker, 5, true, &dir.join("producer.log"));
+    wait_for("the poison set aside", || {
+        read(&log).contains("in the stream `busy-stamp-dead`")
+    });
+    wait_for("the other events handled", || {
+        recorded(&[&record]).0 == all(5)
+    });
+    stop(consuming, &log);
+    let text = read(&log);
+    let tries = text.matches("failed (try ").count();
+    assert_eq!(tries, 4, "tried 5 times in all:\n{text}");
+    assert!(text.contains("this event always fails"), "{text}");
+    assert_eq!(broker.messages_in("busy-stamp-dead"), 1);
+}
