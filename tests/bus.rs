@@ -385,3 +385,34 @@ fn a_poison_event_is_set_aside_and_the_stage_goes_on() {
     assert!(text.contains("this event always fails"), "{text}");
     assert_eq!(broker.messages_in("busy-stamp-dead"), 1);
 }
+
+/// A project pop-create 0.2.0 made (`new streams`, `add-sub events
+/// --pattern beacon`, `add-sub pipe --pattern flow`, `add-plugin events
+/// sensor`, `add-plugin pipe enrich`, then a user's edit of `ticks.rs`)
+/// is brought to this version by `update`, and builds, passes its checks
+/// and runs: its plugins, written for 0.2.0's runtime, are unchanged.
+#[test]
+fn a_beacon_and_flow_project_made_by_0_2_0_updates_passes_its_checks_and_runs() {
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/made-by-0.2.0/streams");
+    let scratch = Scratch::new("bus-0.2.0");
+    let project = scratch.join("streams");
+    copy_dir(&fixture, &project);
+    ok(pop_create(&project, &["update"]));
+    let ticks = read(&project.join("src/events/ticks.rs"));
+    assert!(ticks.contains("(a user edit)"), "{ticks}");
+    for plugin in ["src/events/sensor.rs", "src/pipe/enrich.rs"] {
+        assert_eq!(
+            read(&project.join(plugin)),
+            read(&fixture.join(plugin)),
+            "{plugin} is the user's"
+        );
+    }
+    cargo(&project, &["build", "--locked", "--quiet"]);
+    passes_its_checks(&project);
+    let binary = target_dir().join("debug").join("streams");
+    let output = ok(Command::new(binary).stdin(Stdio::null()).output().unwrap());
+    let log = text(&output.stderr);
+    // Three ticks and the sensor's event, each through the stage.
+    assert_eq!(log.matches(r#""stages":["pipe"]"#).count(), 4, "{log}");
+}
