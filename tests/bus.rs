@@ -416,3 +416,61 @@ fn a_beacon_and_flow_project_made_by_0_2_0_updates_passes_its_checks_and_runs() 
     // Three ticks and the sensor's event, each through the stage.
     assert_eq!(log.matches(r#""stages":["pipe"]"#).count(), 4, "{log}");
 }
+
+/// `--bus` turns on the runtime's NATS client, as a beacon or flow is added
+/// or for one that exists, and only for those patterns.
+#[test]
+fn add_sub_bus_turns_on_the_client_only_when_asked() {
+    let scratch = Scratch::new("bus-flag");
+    ok(pop_create(
+        &scratch.path,
+        &["new", "flag", "--no-input", "--vcs", "none"],
+    ));
+    let project = scratch.join("flag");
+    let manifest = || read(&project.join("Cargo.toml"));
+    let lock = || read(&project.join("Cargo.lock"));
+    ok(pop_create(
+        &project,
+        &["add-sub", "ticks", "--pattern", "beacon"],
+    ));
+    assert!(
+        project.join("src/ticks/clock.rs").is_file(),
+        "no clash with the sub"
+    );
+    assert!(!manifest().contains("\"bus\""), "{}", manifest());
+    assert!(!lock().contains("name = \"async-nats\""));
+    let conf = read(&project.join("src/conf.rs"));
+    assert!(
+        conf.contains(r#"Opt::string("bus", "")"#) && conf.contains(r#"Flag::new("only")"#),
+        "{conf}"
+    );
+
+    let library = pop_create(&project, &["add-sub", "tools", "--bus"]);
+    assert_eq!(library.status.code(), Some(2));
+    assert!(text(&library.stderr).contains("--bus goes with a beacon or flow sub"));
+
+    let on = ok(pop_create(
+        &project,
+        &["add-sub", "ticks", "--pattern", "beacon", "--bus"],
+    ));
+    assert!(
+        text(&on.stderr).contains("turn on the runtime's bus feature"),
+        "{}",
+        text(&on.stderr)
+    );
+    assert!(
+        manifest().contains(r#"features = ["bus"]"#),
+        "{}",
+        manifest()
+    );
+    assert!(lock().contains("name = \"async-nats\""));
+    let again = ok(pop_create(
+        &project,
+        &["add-sub", "ticks", "--pattern", "beacon", "--bus"],
+    ));
+    assert!(
+        text(&again.stderr).contains("already exists"),
+        "{}",
+        text(&again.stderr)
+    );
+}
