@@ -15,6 +15,7 @@
 //! it, to recognise what it has done already.
 
 use std::collections::VecDeque;
+use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -128,7 +129,9 @@ impl Delivery {
         }
     }
 
-    async fn keep_alive(&self) {
+    /// Tells the event's origin that the stage is still at work on it, for
+    /// as long as it is awaited; never finishes.
+    async fn keep_alive(&self) -> Infallible {
         match &self.origin {
             Origin::Local => std::future::pending().await,
             #[cfg(feature = "bus")]
@@ -266,10 +269,11 @@ impl Stage {
                 );
                 return delivery.set_aside(stage, &why).await;
             }
-            let handled = first(self.handle(hub, &delivery.event), delivery.keep_alive()).await;
-            let Either::Left(handled) = handled else {
-                continue;
-            };
+            let handled =
+                match first(self.handle(hub, &delivery.event), delivery.keep_alive()).await {
+                    Either::Left(handled) => handled,
+                    Either::Right(never) => match never {},
+                };
             match handled {
                 Ok(result) => {
                     tracing::debug!("{stage}: {id} -> {result}");

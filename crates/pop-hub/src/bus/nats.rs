@@ -273,7 +273,7 @@ impl Received {
 
     /// Tells the broker, every third of [`ACK_WAIT`], that the stage is still
     /// at work on this event; never ends.
-    pub(crate) async fn keep_alive(&self) {
+    pub(crate) async fn keep_alive(&self) -> std::convert::Infallible {
         loop {
             tokio::time::sleep(ACK_WAIT / 3).await;
             let _ = self.message.ack_with(AckKind::Progress).await;
