@@ -86,6 +86,23 @@ fn app() -> &'static Path {
         std::fs::write(project.join("src/ticks/burst.rs"), BURST).unwrap();
         std::fs::write(project.join("src/stamp/record.rs"), RECORD).unwrap();
         cargo(&project, &["build", "--locked", "--quiet"]);
+        // Every package the bus brings builds with the Rust the project states.
+        let metadata = cargo(&project, &["metadata", "--locked", "--format-version", "1"]);
+        let metadata: serde_json::Value = serde_json::from_slice(&metadata.stdout).unwrap();
+        let version = |text: &str| -> Vec<u64> {
+            let mut parts: Vec<u64> = text.split('.').map(|p| p.parse().unwrap()).collect();
+            parts.resize(3, 0);
+            parts
+        };
+        for package in metadata["packages"].as_array().unwrap() {
+            if let Some(needed) = package["rust_version"].as_str() {
+                assert!(
+                    version(needed) <= version("1.85"),
+                    "{}: {needed}",
+                    package["name"]
+                );
+            }
+        }
         let binary = target_dir().join("debug").join("busy");
         (scratch, binary)
     })
