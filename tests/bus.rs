@@ -114,7 +114,7 @@ struct Broker {
     server: Child,
     url: String,
     monitor: String,
-    _store: Scratch,
+    store: Scratch,
 }
 
 impl Broker {
@@ -135,24 +135,50 @@ impl Broker {
         }
         let store = Scratch::new(&format!("bus-store-{name}"));
         let (port, monitor) = (free_port(), free_port());
+        let url = format!("nats://127.0.0.1:{port}");
+        let monitor = format!("127.0.0.1:{monitor}");
+        let server = Broker::spawn(&url, &monitor, &store);
+        Some(Broker {
+            server,
+            url,
+            monitor,
+            store,
+        })
+    }
+
+    /// A server on the URL's port with the store, once it listens.
+    fn spawn(url: &str, monitor: &str, store: &Scratch) -> Child {
+        let port = url.rsplit(':').next().unwrap();
+        let monitor_port = monitor.rsplit(':').next().unwrap();
         let server = Command::new("nats-server")
-            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string()])
-            .args(["-m", &monitor.to_string(), "-sd"])
+            .args([
+                "-js",
+                "-a",
+                "127.0.0.1",
+                "-p",
+                port,
+                "-m",
+                monitor_port,
+                "-sd",
+            ])
             .arg(&store.path)
             .stdout(Stdio::null())
             .stderr(File::create(store.join("server.log")).unwrap())
             .spawn()
             .expect("nats-server starts");
-        let broker = Broker {
-            server,
-            url: format!("nats://127.0.0.1:{port}"),
-            monitor: format!("127.0.0.1:{monitor}"),
-            _store: store,
-        };
         wait_for("the broker to listen", || {
-            std::net::TcpStream::connect(&broker.monitor).is_ok()
+            std::net::TcpStream::connect(monitor).is_ok()
         });
-        Some(broker)
+        server
+    }
+
+    /// Stops the server (SIGKILL), and starts it again on the same port and
+    /// store once `while_down` returns.
+    fn restart(&mut self, while_down: impl FnOnce()) {
+        self.server.kill().unwrap();
+        self.server.wait().unwrap();
+        while_down();
+        self.server = Broker::spawn(&self.url, &self.monitor, &self.store);
     }
 
     /// How many events the stream `name` holds, from the server's monitoring.
@@ -489,5 +515,39 @@ fn add_sub_bus_turns_on_the_client_only_when_asked() {
         text(&again.stderr).contains("already exists"),
         "{}",
         text(&again.stderr)
+    );
+}
+
+#[test]
+fn a_broker_lost_while_running_is_retried_and_the_stage_goes_on() {
+    let Some(mut broker) = Broker::start("lost") else {
+        return;
+    };
+    let dir = Scratch::new("bus-lost");
+    let record = dir.join("record");
+    let log = dir.join("consumer.log");
+    let consuming = consumer(&broker, &record, "0", &log);
+    produce(&broker, 50, false, &dir.join("before.log"));
+    wait_for("the first events handled", || recorded(&[&record]).1 == 50);
+    broker.restart(|| {
+        wait_for("the loss logged", || {
+            read(&log).contains("bus: lost the broker at nats://127.0.0.1:")
+        });
+    });
+    wait_for("the reconnection logged", || {
+        read(&log).contains("bus: reconnected to nats://127.0.0.1:")
+    });
+    produce(&broker, 50, false, &dir.join("after.log"));
+    wait_for("the later events handled", || recorded(&[&record]).1 >= 100);
+    stop(consuming, &log);
+    let ids: BTreeSet<String> = read(&record)
+        .lines()
+        .map(|line| line.split(' ').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        ids.len(),
+        100,
+        "both runs' events, once each:\n{}",
+        read(&record)
     );
 }
