@@ -9,9 +9,12 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-for shape in hub router; do
+# `bus` is what the runtime's bus feature needs; pop-create merges it into
+# either of the others.
+for shape in hub router bus; do
     features=''
     [ "$shape" = router ] && features=', features = ["router"]'
+    [ "$shape" = bus ] && features=', features = ["bus"]'
     dir="$work/$shape"
     mkdir -p "$dir/src"
     cat > "$dir/Cargo.toml" <<TOML

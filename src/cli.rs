@@ -150,6 +150,11 @@ pub struct AddSubArgs {
     pub name: Option<String>,
     #[arg(long, value_parser = pattern_arg, default_value = "library", long_help = pattern_help(), help = "The pattern the sub follows: spine, router, library, beacon, collection, flow, or one of the project's template set")]
     pub pattern: Pattern,
+    /// With a beacon or flow: turn on the runtime's NATS JetStream client,
+    /// so that the app's `bus` option can name a broker (also for a sub
+    /// that exists)
+    #[arg(long)]
+    pub bus: bool,
     /// Write options
     #[command(flatten)]
     pub write: WriteOptions,

@@ -83,6 +83,24 @@ impl Templates {
         }
     }
 
+    /// The `CONFIG` entries a beacon or flow sub adds (each also a flag):
+    /// the bus, and the subs this process runs. Earlier versions added none.
+    pub fn bus_options(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Templates::Current => &[
+                (
+                    "bus",
+                    r#"Opt::string("bus", "").help("Event bus: nats://HOST:PORT (NATS JetStream), empty: in-process")"#,
+                ),
+                (
+                    "only",
+                    r#"Opt::string("only", "").help("Run only these subs (comma-separated); empty: all of them")"#,
+                ),
+            ],
+            Templates::V0_1_0 | Templates::V0_2_0 => &[],
+        }
+    }
+
     /// The `CONFIG` entries a router sub adds, with their `CLI_CONFIG` short flags.
     pub fn router_options(self) -> [(&'static str, &'static str, char); 2] {
         let addr = match self {
@@ -258,6 +276,14 @@ impl Context {
         if let Some(sub) = &self.sub {
             context.insert("sub", sub);
             context.insert("top_sub", sub.split('.').next().unwrap_or(sub));
+            // A plugin file may not share its sub's name (clippy's
+            // module_inception): an example file is named otherwise then.
+            let leaf = sub.rsplit('.').next().unwrap_or(sub);
+            let example = |name: &'static str, other: &'static str| {
+                if leaf == name { other } else { name }
+            };
+            context.insert("beacon_example", example("ticks", "clock"));
+            context.insert("flow_example", example("stamp", "mark"));
         }
         // A Rust expression, for `const UPSTREAM: Option<&str>`.
         let upstream = match &self.upstream {
@@ -487,8 +513,20 @@ pub fn add_sub_to_conf(
         edited = conf.append("DYNE", &[conf_edit::dyne_entry(sub)])?;
         summary.push(format!("add `{sub}` to DYNE"));
     }
-    if *pattern == Pattern::Router {
-        let options = templates.router_options();
+    let options: Vec<(&str, &str, Option<char>)> = match pattern {
+        Pattern::Router => templates
+            .router_options()
+            .into_iter()
+            .map(|(name, entry, short)| (name, entry, Some(short)))
+            .collect(),
+        pattern if pattern.has_queue() => templates
+            .bus_options()
+            .iter()
+            .map(|(name, entry)| (*name, *entry, None))
+            .collect(),
+        _ => Vec::new(),
+    };
+    if !options.is_empty() {
         let conf = ConfFile::parse(&edited)?;
         let declared: Vec<String> = conf
             .declaration()
@@ -509,18 +547,19 @@ pub fn add_sub_to_conf(
         let new_flags: Vec<String> = options
             .iter()
             .filter(|(name, ..)| !flags.iter().any(|f| f.name == *name))
-            .map(
-                |(name, _, short)| match flags.iter().any(|f| f.short == Some(*short)) {
-                    true => format!("Flag::new({name:?})"),
-                    false => format!("Flag::new({name:?}).short({short:?})"),
-                },
-            )
+            .map(|(name, _, short)| match short {
+                Some(short) if !flags.iter().any(|f| f.short == Some(*short)) => {
+                    format!("Flag::new({name:?}).short({short:?})")
+                }
+                _ => format!("Flag::new({name:?})"),
+            })
             .collect();
         if !new_flags.is_empty() {
             edited = conf.append("CLI_CONFIG", &new_flags)?;
         }
         if !missing.is_empty() || !new_flags.is_empty() {
-            summary.push("add the addr and port options".into());
+            let names: Vec<&str> = options.iter().map(|(name, ..)| *name).collect();
+            summary.push(format!("add the {} options", names.join(" and ")));
         }
     }
     // rustfmt lays the edit out as the project's own settings want, when the

@@ -21,6 +21,9 @@ const HUB_SHAPE: &str = "lock/hub.lock";
 /// The packages a project with a router uses.
 const ROUTER_SHAPE: &str = "lock/router.lock";
 
+/// The packages the runtime's bus feature adds to a project without a router.
+const BUS_SHAPE: &str = "lock/bus.lock";
+
 /// Packages pop-create 0.1.0 vendored as path packages (no `source`).
 const OLD_RUNTIME: &[&str] = &["pop", "pop-macros", "pop-build", "pop-router"];
 
@@ -148,6 +151,14 @@ impl Lockfile {
         if self.is_shape(name, true) {
             *self = Lockfile::for_new_project(name, false);
         }
+    }
+
+    /// The packages of the runtime's bus feature (the NATS client), merged
+    /// in: features add up, so a router project with the bus locks the
+    /// packages of both shapes.
+    pub fn add_bus(&mut self) {
+        let text = templates::raw(BUS_SHAPE);
+        self.merge(&Lockfile::parse(text).expect("the embedded lockfiles parse"));
     }
 
     /// pop-create 0.1.0's runtime (path packages named `pop`, …) replaced by
@@ -280,7 +291,7 @@ mod tests {
 
     #[test]
     fn the_embedded_shapes_render_exactly_as_stored() {
-        for shape in [HUB_SHAPE, ROUTER_SHAPE] {
+        for shape in [HUB_SHAPE, ROUTER_SHAPE, BUS_SHAPE] {
             let text = templates::raw(shape);
             assert_eq!(Lockfile::parse(text).unwrap().render(), text, "{shape}");
         }

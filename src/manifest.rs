@@ -20,6 +20,9 @@ pub const RUNTIME_REQUIREMENT: &str = ">=0.2";
 /// The runtime feature a router sub needs.
 pub const ROUTER_FEATURE: &str = "router";
 
+/// The runtime's feature of beacons and flows over NATS JetStream.
+pub const BUS_FEATURE: &str = "bus";
+
 const POP_COMMENT: &str = "\
 # The pop runtime, `pop` in code. Cargo may take any release, so that one copy
 # serves the app and every pop crate it depends on; the build checks that each
@@ -236,6 +239,30 @@ impl Manifest {
         if self.has_router() == on {
             return Ok(false);
         }
+        self.set_feature(ROUTER_FEATURE, on)
+    }
+
+    /// Whether `pop` has the `bus` feature (the NATS JetStream client).
+    pub fn has_bus(&self) -> bool {
+        self.document
+            .get("dependencies")
+            .and_then(|d| d.get("pop"))
+            .and_then(|pop| pop.get("features"))
+            .and_then(Item::as_array)
+            .is_some_and(|features| features.iter().any(|f| f.as_str() == Some(BUS_FEATURE)))
+    }
+
+    /// Turns the `bus` feature of `pop` on or off; true when that changed
+    /// the manifest.
+    pub fn set_bus(&mut self, on: bool) -> Result<bool> {
+        if self.has_bus() == on {
+            return Ok(false);
+        }
+        self.set_feature(BUS_FEATURE, on)
+    }
+
+    /// Adds `feature` to the features of `pop`, or takes it out.
+    fn set_feature(&mut self, feature: &str, on: bool) -> Result<bool> {
         let pop = self
             .table("dependencies")?
             .get_mut("pop")
@@ -252,9 +279,9 @@ impl Manifest {
                 Error::failure("the features of `pop` in Cargo.toml are not an array")
             })?;
         if on {
-            features.push(ROUTER_FEATURE);
+            features.push(feature);
         } else {
-            features.retain(|f| f.as_str() != Some(ROUTER_FEATURE));
+            features.retain(|f| f.as_str() != Some(feature));
             if features.is_empty() {
                 pop.remove("features");
             }

@@ -24,6 +24,7 @@ pub fn add_sub(args: AddSubArgs, ui: &Ui) -> Result<()> {
         project,
         name,
         pattern: args.pattern.clone(),
+        bus: args.bus,
     };
     let changes = match add_sub::plan(&options)? {
         AddSub::Exists(note) => {

@@ -21,6 +21,8 @@ pub struct AddSubOptions {
     pub name: SubName,
     /// Its pattern.
     pub pattern: Pattern,
+    /// Turn on the runtime's bus feature (beacon and flow subs only).
+    pub bus: bool,
 }
 
 /// What the operation found.
@@ -37,8 +39,18 @@ pub fn plan(options: &AddSubOptions) -> Result<AddSub> {
         project,
         name,
         pattern,
+        bus,
     } = options;
     let sub = name.as_str();
+    if *bus && !pattern.has_queue() {
+        return Err(Error::usage(format!(
+            "--bus goes with a beacon or flow sub, not a {} sub",
+            pattern.name()
+        ))
+        .hint(format!(
+            "pop-create add-sub {sub} --pattern beacon --bus (or flow)"
+        )));
+    }
     let record = Record::open(&project.root)?;
     super::require_current(project, &record)?;
     let answers = super::answers_of(project, &record)?;
@@ -49,6 +61,9 @@ pub fn plan(options: &AddSubOptions) -> Result<AddSub> {
         .clone();
     let in_dyne = declaration.sub(sub).is_some();
     if in_dyne && project.root.join("src").join(sub).is_dir() {
+        if *bus && !project.manifest()?.has_bus() {
+            return Ok(AddSub::Plan(Box::new(turn_on_bus(project, record)?)));
+        }
         return Ok(AddSub::Exists(match record.subs().pattern_of(sub) {
             Some(recorded) if recorded != pattern => format!(
                 "sub `{sub}` already exists as a {recorded} sub (src/{sub}); nothing to do: \
@@ -100,9 +115,42 @@ pub fn plan(options: &AddSubOptions) -> Result<AddSub> {
             }
         }
     }
+    if *bus {
+        bus_feature(project, &mut manifest, &mut changes)?;
+    }
     planned.plan_subs_rs(&mut changes)?;
     changes.record().add_sub(entry);
     Ok(AddSub::Plan(Box::new(changes)))
+}
+
+/// The runtime's bus feature turned on in a project whose beacon or flow
+/// sub exists already: `Cargo.toml` and the lockfile, nothing else.
+fn turn_on_bus(project: &Project, record: Record) -> Result<Changes> {
+    let mut manifest = project.manifest()?;
+    let mut changes = Changes::new(&project.root, record);
+    bus_feature(project, &mut manifest, &mut changes)?;
+    Ok(changes)
+}
+
+/// Turns on the runtime's `bus` feature (the NATS JetStream client) and
+/// adds its packages to the lockfile, unless it is on.
+fn bus_feature(
+    project: &Project,
+    manifest: &mut crate::manifest::Manifest,
+    changes: &mut Changes,
+) -> Result<()> {
+    if !manifest.set_bus(true)? {
+        return Ok(());
+    }
+    changes.edit(
+        &ProjectPath::known("Cargo.toml"),
+        project.manifest_text.as_bytes(),
+        manifest.text().into_bytes(),
+        "turn on the runtime's bus feature (NATS JetStream)",
+    );
+    super::edit_lockfile(project, changes, "the bus client's packages", |lockfile| {
+        lockfile.add_bus()
+    })
 }
 
 /// The router reads `addr` and `port` with the types its template expects;

@@ -347,11 +347,15 @@ fn migrate_lockfile(
     }
     let router = subs.any_follow(&Pattern::Router);
     let earlier_shape = Templates::of_version(from).and_then(|t| t.lock_shape(router));
+    let bus = project.manifest()?.has_bus();
     super::edit_lockfile(project, changes, "the runtime's packages", |lockfile| {
         if from == "0.1.0" {
             lockfile.migrate_runtime(project.name.as_str(), router)
         } else {
             lockfile.update_runtime(project.name.as_str(), router, earlier_shape)
+        }
+        if bus {
+            lockfile.add_bus();
         }
     })
 }

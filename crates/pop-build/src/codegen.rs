@@ -185,6 +185,12 @@ fn register_dir(
             if file.load_hook {
                 calls.push(quote! { krate.load_hook(&[#(#hub_path),*], #path::init); });
             }
+            if file.run_takes_state {
+                calls.push(quote! {
+                    krate.start_and_run_hooks(&[#(#hub_path),*], #path::start, #path::run);
+                });
+                continue;
+            }
             if file.start_hook {
                 calls.push(quote! { krate.start_hook(&[#(#hub_path),*], #path::start); });
             }

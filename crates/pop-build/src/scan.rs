@@ -57,6 +57,9 @@ pub struct File {
     pub start_hook: bool,
     /// For `init.rs`: whether it defines the run hook `run`.
     pub run_hook: bool,
+    /// For `init.rs`: whether `run` takes what `start` returns, as its
+    /// second parameter.
+    pub run_takes_state: bool,
 }
 
 /// A `#[plugin]` function, as written.
@@ -246,6 +249,7 @@ fn read_file(module: &str, text: &str, shown: &str) -> Result<File, Error> {
         load_hook: false,
         start_hook: false,
         run_hook: false,
+        run_takes_state: false,
     };
     // A file that does not parse registers nothing: rustc reports its error better.
     let Ok(parsed) = syn::parse_file(text) else {
@@ -279,8 +283,9 @@ fn read_file(module: &str, text: &str, shown: &str) -> Result<File, Error> {
                 "run" => {
                     check_hook(shown, function, Hook::Run)?;
                     file.run_hook = true;
+                    file.run_takes_state = function.sig.inputs.len() == 2;
                 }
-                _ => {}
+                other => check_near_miss(shown, function, other, Hook::IN_INIT)?,
             }
         } else if let Some(attr) = function.attrs.iter().find(|attr| {
             attr.path()
@@ -289,7 +294,17 @@ fn read_file(module: &str, text: &str, shown: &str) -> Result<File, Error> {
                 .is_some_and(|s| s.ident == "plugin")
         }) {
             file.plugins.push(read_plugin(function, attr));
+        } else {
+            check_near_miss(shown, function, &ident, &[Hook::Available])?;
         }
+    }
+    if let Some(run) = find_fn(&parsed, "run").filter(|_| file.run_takes_state && !file.start_hook)
+    {
+        let line = run.sig.ident.span().start().line;
+        return Err(Error::new(format!(
+            "{shown}:{line}: `run` takes a second parameter, what `start` returns, but there is no `start`"
+        ))
+        .hint("add `pub fn start(hub: &mut Hub) -> Result<T>`, or let `run` take the hub alone"));
     }
     check_exposed_names(&file)?;
     Ok(file)
@@ -450,6 +465,19 @@ enum Hook {
 }
 
 impl Hook {
+    /// The hooks `init.rs` may define.
+    const IN_INIT: &[Hook] = &[Hook::Load, Hook::Start, Hook::Run, Hook::Available];
+
+    /// The function's name in `init.rs`.
+    fn function(self) -> &'static str {
+        match self {
+            Hook::Load => "init",
+            Hook::Start => "start",
+            Hook::Run => "run",
+            Hook::Available => "available",
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Hook::Load => "load",
@@ -462,8 +490,12 @@ impl Hook {
     fn shape(self) -> &'static str {
         match self {
             Hook::Load => "`pub fn init(hub: &mut Hub) -> Result<()>`",
-            Hook::Start => "`pub fn start(hub: &mut Hub) -> Result<()>`",
-            Hook::Run => "`pub async fn run(hub: Arc<Hub>) -> Result<()>`",
+            Hook::Start => {
+                "`pub fn start(hub: &mut Hub) -> Result<()>`, or `-> Result<T>` to hand `run` a `T`"
+            }
+            Hook::Run => {
+                "`pub async fn run(hub: Arc<Hub>) -> Result<()>`, or `(hub: Arc<Hub>, state: T)` to take what `start` returns"
+            }
             Hook::Available => {
                 "`pub fn available(hub: &Hub) -> Result<()>`, an `Err` saying why it declines"
             }
@@ -480,7 +512,12 @@ fn check_hook(shown: &str, function: &syn::ItemFn, hook: Hook) -> Result<(), Err
         matches!(function.vis, syn::Visibility::Public(_)) || is_crate_visible(&function.vis);
     let problem = if !visible {
         Some(format!("`{name}` must be `pub`: the hub calls it"))
-    } else if function.sig.inputs.len() != 1 {
+    } else if hook == Hook::Run && !matches!(function.sig.inputs.len(), 1 | 2) {
+        Some(format!(
+            "`run` takes {} parameters; it takes the hub, and maybe what `start` returns",
+            function.sig.inputs.len()
+        ))
+    } else if hook != Hook::Run && function.sig.inputs.len() != 1 {
         Some(format!(
             "`{name}` takes {} parameters; it takes the hub alone",
             function.sig.inputs.len()
@@ -509,6 +546,62 @@ fn check_hook(shown: &str, function: &syn::ItemFn, hook: Hook) -> Result<(), Err
             )),
         ),
     }
+}
+
+/// A function whose name is one slip from a hook's (`intt`, `strat`, `Run`)
+/// would be silently left uncalled: that is refused, with the hook's name.
+/// Names starting with `_` are left alone.
+fn check_near_miss(
+    shown: &str,
+    function: &syn::ItemFn,
+    name: &str,
+    hooks: &[Hook],
+) -> Result<(), Error> {
+    let name = name.trim_start_matches("r#");
+    if name.starts_with('_') {
+        return Ok(());
+    }
+    let Some(hook) = hooks.iter().find(|hook| {
+        let wanted = hook.function();
+        name != wanted && (name.eq_ignore_ascii_case(wanted) || one_slip_apart(name, wanted))
+    }) else {
+        return Ok(());
+    };
+    let line = function.sig.ident.span().start().line;
+    Err(Error::new(format!(
+        "{shown}:{line}: `{name}` is not a hook of the sub: did you mean `{}`?",
+        hook.function()
+    ))
+    .hint(format!(
+        "a sub's {} hook is {}; if `{name}` is not meant as one, give it another name (or start it with `_`)",
+        hook.name(),
+        hook.shape()
+    )))
+}
+
+/// True when `a` becomes `b` by one edit: a letter added, dropped or
+/// changed, or two neighbours swapped.
+fn one_slip_apart(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let (a, b) = (&a[prefix..], &b[prefix..]);
+    match (a.len(), b.len()) {
+        (0, 0) => false,
+        (x, y) if x == y + 1 => a[1..] == *b,
+        (x, y) if x + 1 == y => *a == b[1..],
+        (x, y) if x == y => {
+            a[1..] == b[1..] || (x >= 2 && a[0] == b[1] && a[1] == b[0] && a[2..] == b[2..])
+        }
+        _ => false,
+    }
+}
+
+/// The function `name` at the top of a file, if any.
+fn find_fn<'f>(file: &'f syn::File, name: &str) -> Option<&'f syn::ItemFn> {
+    file.items.iter().find_map(|item| match item {
+        syn::Item::Fn(function) if function.sig.ident == name => Some(function),
+        _ => None,
+    })
 }
 
 fn is_crate_visible(vis: &syn::Visibility) -> bool {

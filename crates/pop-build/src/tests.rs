@@ -549,3 +549,84 @@ fn a_missing_dir_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn a_misspelt_hook_is_refused_with_the_hook_it_was_meant_as() {
+    for (text, meant) in [
+        ("pub fn intt(hub: &mut Hub) {}", "init"),
+        ("pub fn strat(hub: &mut Hub) {}", "start"),
+        ("pub async fn rn(hub: Arc<Hub>) {}", "run"),
+        ("pub fn Init(hub: &mut Hub) {}", "init"),
+        (
+            "pub fn avaliable(hub: &Hub) -> Result<()> { Ok(()) }",
+            "available",
+        ),
+    ] {
+        let fixture = Fixture::new(
+            "slip",
+            &[("src/conf.rs", CONF_RPC), ("src/rpc/init.rs", text)],
+        );
+        let err = Crate::read(&fixture.0).unwrap_err();
+        assert!(err.message().contains("src/rpc/init.rs:1"), "{text}: {err}");
+        assert!(
+            err.message().contains(&format!("did you mean `{meant}`?")),
+            "{text}: {err}"
+        );
+        assert!(
+            err.hint_text().is_some_and(|h| h.contains("another name")),
+            "{text}"
+        );
+    }
+    // In a plugin file, only a slip of `available` is a hook's.
+    refused(
+        &[(
+            "src/rpc/extra.rs",
+            "pub fn availble(hub: &Hub) -> Result<()> { Ok(()) }",
+        )],
+        "src/rpc/extra.rs:1",
+        "did you mean `available`?",
+    );
+    // Names further off, and names starting with `_`, are the user's own.
+    for text in [
+        "pub fn queue(hub: &Hub) {}\npub fn stats() {}\npub fn _intt() {}\nfn runs_twice() {}",
+        "pub fn process(hub: &Hub) {}\npub fn gather() {}\npub fn cli(hub: Hub) {}",
+    ] {
+        let fixture = Fixture::new(
+            "own",
+            &[("src/conf.rs", CONF_RPC), ("src/rpc/init.rs", text)],
+        );
+        assert!(Crate::read(&fixture.0).is_ok(), "{text}");
+    }
+}
+
+#[test]
+fn a_run_hook_taking_what_start_returns_is_registered_with_it() {
+    let init = "pub fn start(hub: &mut Hub) -> Result<u16> { Ok(1) }\npub async fn run(hub: Arc<Hub>, port: u16) {}\n";
+    let fixture = Fixture::new(
+        "handoff",
+        &[("src/conf.rs", CONF_RPC), ("src/rpc/init.rs", init)],
+    );
+    let krate = Crate::read(&fixture.0).unwrap();
+    let code = codegen::generate(&fixture.facts(), &krate.declaration, &krate.layout);
+    let compact: String = code.split_whitespace().collect();
+    let wanted =
+        "krate.start_and_run_hooks(&[\"rpc\"],self::rpc::init::start,self::rpc::init::run);";
+    assert!(compact.contains(wanted), "{code}");
+    assert!(!compact.contains("krate.start_hook("), "{code}");
+    refused(
+        &[(
+            "src/rpc/init.rs",
+            "pub async fn run(hub: Arc<Hub>, port: u16) {}",
+        )],
+        "src/rpc/init.rs:1",
+        "there is no `start`",
+    );
+    refused(
+        &[(
+            "src/rpc/init.rs",
+            "pub async fn run(hub: Arc<Hub>, a: u16, b: u16) {}",
+        )],
+        "src/rpc/init.rs:1",
+        "`run` takes 3 parameters",
+    );
+}

@@ -701,10 +701,17 @@ impl Hub {
         self.run_start_hooks()
     }
 
-    /// Runs the start hooks of the added subs, in the order they were added.
+    /// Runs the start hooks of the added subs, in the order they were added
+    /// (of those the app's `only` option names, when it names any).
     pub(crate) fn run_start_hooks(&mut self) -> crate::Result<()> {
+        // The app's `only` option: the subs this process starts and runs.
+        let only = crate::bus::only(self)?;
         let mut hooks = Vec::new();
         for name in self.added.clone() {
+            if only.as_ref().is_some_and(|only| !only.contains(&name)) {
+                tracing::info!("{name}: not run by this process (the `only` option)");
+                continue;
+            }
             if let Some(sub) = self.subs.get_mut(&name) {
                 sub.take_hooks(|sub| &mut sub.start_hooks, &mut hooks);
             }
@@ -926,8 +933,13 @@ impl Hub {
     }
 
     pub(crate) fn take_run_hooks(&mut self) -> Vec<RunHook> {
+        // Checked by `start`, which runs first.
+        let only = crate::bus::only(self).unwrap_or_default();
         let mut hooks = Vec::new();
         for name in &self.added {
+            if only.as_ref().is_some_and(|only| !only.contains(name)) {
+                continue;
+            }
             if let Some(sub) = self.subs.get_mut(name) {
                 sub.take_run_hooks(&mut hooks);
             }

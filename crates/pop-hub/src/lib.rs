@@ -27,11 +27,14 @@
 // The macros expand to `::pop::...` paths; this lets the crate use them on itself.
 extern crate self as pop;
 
+pub mod beacon;
 mod bind;
+pub mod bus;
 mod call;
 pub mod conf;
 pub mod contract;
 mod error;
+pub mod flow;
 mod hub;
 mod inspect;
 pub mod listen;
@@ -39,6 +42,7 @@ mod log;
 mod plugin;
 mod probe;
 pub mod queue;
+mod race;
 mod registry;
 mod report;
 mod request;
@@ -51,10 +55,11 @@ pub use call::Call;
 pub use conf::{ConfigError, Dyne, Flag, Kind, Opt, Subcommand};
 pub use contract::{Ctx, Next};
 pub use error::CallError;
+pub use flow::{Input, Stage};
 pub use hub::{Function, Hub, Sub};
 pub use plugin::{BoxFuture, Kwargs, Param, Plugin, PluginCall, Reply, Want};
 pub use pop_macros::plugin;
-pub use queue::{Queue, Subscription};
+pub use queue::{Event, Queue, Subscription};
 pub use registry::{Available, CrateInfo, CrateRegistrar, Registry};
 pub use report::report;
 pub use run::block_on;

@@ -9,7 +9,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::conf::{Dyne, Flag, Opt, Subcommand};
 use crate::hub::Hub;
@@ -197,6 +197,54 @@ impl CrateRegistrar<'_> {
             krate: self.index,
             path: path.to_vec(),
             hook: Box::new(move |hub| hook(hub).into_result()),
+        });
+    }
+
+    /// Registers the start and run hooks of the sub at `path` when its run
+    /// hook takes what its start hook returns (`fn start(hub: &mut Hub) ->
+    /// Result<T>` and `async fn run(hub: Arc<Hub>, state: T)` in its
+    /// `init.rs`): the runtime hands the value over, so that a sub claims
+    /// what it needs as it starts (a port, a subscription) and uses it as it
+    /// runs, with no shared slot in user code.
+    pub fn start_and_run_hooks<S, E, F, R>(
+        &mut self,
+        path: &[&'static str],
+        start: fn(&mut Hub) -> Result<S, E>,
+        run: fn(Arc<Hub>, S) -> F,
+    ) where
+        S: Send + 'static,
+        E: Into<anyhow::Error> + 'static,
+        F: Future<Output = R> + Send + 'static,
+        R: LoadHookOutput + 'static,
+    {
+        let handed: Arc<Mutex<Option<S>>> = Arc::new(Mutex::new(None));
+        let slot = handed.clone();
+        self.registry.start_hooks.push(HookDecl {
+            krate: self.index,
+            path: path.to_vec(),
+            hook: Box::new(move |hub| {
+                let state = start(hub).map_err(Into::into)?;
+                *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(state);
+                Ok(())
+            }),
+        });
+        let sub = path.join(".");
+        self.registry.run_hooks.push(HookDecl {
+            krate: self.index,
+            path: path.to_vec(),
+            hook: Box::new(move |hub| {
+                let state = handed.lock().unwrap_or_else(PoisonError::into_inner).take();
+                let sub = sub.clone();
+                Box::pin(async move {
+                    match state {
+                        Some(state) => run(hub, state).await.into_result(),
+                        None => Err(anyhow::anyhow!(
+                            "the run hook of the sub `{sub}` needs what its start hook returns, \
+                             and the start hook has not run"
+                        )),
+                    }
+                })
+            }),
         });
     }
 
