@@ -10,9 +10,9 @@
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
-use crate::contracts::{self, ContractFile, ContractFn, Stage};
+use crate::contracts;
 use crate::declaration::Declaration;
-use crate::scan::{Dir, Layout};
+use crate::model::{ContractFile, ContractFn, Dir, Layout, SUBS_MODULE, Stage, Sub};
 
 /// What the generated code needs to know about the crate being built.
 #[derive(Clone, Debug)]
@@ -121,7 +121,7 @@ fn register(facts: &CrateFacts, layout: &Layout) -> TokenStream {
     }
 }
 
-fn dir_path(sub: &crate::scan::Sub, index: usize) -> String {
+fn dir_path(sub: &Sub, index: usize) -> String {
     format!("src/{}", sub.dirs[index].0)
 }
 
@@ -150,9 +150,7 @@ fn each_dir(layout: &Layout, visit: &mut Visit<'_>) {
     for sub in &layout.subs {
         for (index, (_, dir)) in sub.dirs.iter().enumerate() {
             let mut module = vec![ident(&sub.name)];
-            if index > 0 {
-                module.push(ident(&format!("__dir{index}")));
-            }
+            module.extend(Sub::dir_module(index).map(|dir| ident(&dir)));
             walk(
                 &[sub.name.as_str()],
                 &module,
@@ -223,7 +221,7 @@ fn sites(layout: &Layout) -> TokenStream {
     let mut shims = Vec::new();
     each_dir(layout, &mut |hub_path, module, dir, _| {
         for file in dir.files.iter().filter(|f| f.module != "init") {
-            let module_path = std::iter::once("subs".to_owned())
+            let module_path = std::iter::once(SUBS_MODULE.to_owned())
                 .chain(module.iter().map(ToString::to_string))
                 .chain(std::iter::once(file.module.clone()))
                 .collect::<Vec<_>>()

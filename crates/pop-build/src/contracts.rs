@@ -23,83 +23,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::Error;
+use crate::model::{ContractFile, ContractFn, Dir, File, PluginFn, Signature, Stage};
 use crate::names::{self, NameKind};
-use crate::scan::{Dir, File, PluginFn, Signature, Source};
-
-/// One file of a `contracts/` directory.
-#[derive(Debug)]
-pub struct ContractFile {
-    /// Its module name: `init`, or the plugin file it governs.
-    pub module: String,
-    /// The path relative to the crate root, with `/` separators.
-    pub path: String,
-    /// Its contract functions, in file order.
-    pub functions: Vec<ContractFn>,
-    /// The functions its `trait Sig` requires, with their lines.
-    pub signatures: Vec<(String, Signature, usize)>,
-}
-
-/// One `pre`, `call` or `post` function.
-#[derive(Debug)]
-pub struct ContractFn {
-    /// Its name: `pre`, or `pre_fib`.
-    pub name: String,
-    /// When it runs.
-    pub stage: Stage,
-    /// The function it wraps alone (`fib` for `pre_fib`); `None` wraps them all.
-    pub target: Option<String>,
-    /// Whether it is an `async fn`.
-    pub is_async: bool,
-    /// Its line.
-    pub line: usize,
-}
-
-/// When a contract runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stage {
-    /// Before the call; may refuse it.
-    Pre,
-    /// In place of the call.
-    Call,
-    /// After the call; may replace the result.
-    Post,
-}
-
-impl Stage {
-    const ALL: [Stage; 3] = [Stage::Pre, Stage::Call, Stage::Post];
-
-    /// Its name, also the name of its file-wide contract function.
-    pub fn name(self) -> &'static str {
-        match self {
-            Stage::Pre => "pre",
-            Stage::Call => "call",
-            Stage::Post => "post",
-        }
-    }
-
-    /// The shape its functions have, for messages.
-    fn shape(self, name: &str) -> String {
-        match self {
-            Stage::Pre => format!("`pub fn {name}(hub: &Hub, ctx: &Ctx) -> Result<()>`"),
-            Stage::Call => {
-                format!("`pub fn {name}(hub: &Hub, ctx: &Ctx, next: Next<'_>) -> Result<Value>`")
-            }
-            Stage::Post => format!("`pub fn {name}(hub: &Hub, ctx: &mut Ctx) -> Result<()>`"),
-        }
-    }
-
-    /// The second parameter's type, as text: `&Ctx` or `&mut Ctx`.
-    fn takes_mut_ctx(self) -> bool {
-        self == Stage::Post
-    }
-
-    fn arity(self) -> usize {
-        match self {
-            Stage::Pre | Stage::Post => 2,
-            Stage::Call => 3,
-        }
-    }
-}
+use crate::source::Source;
 
 /// The contracts one plugin function runs through, in order.
 #[derive(Debug, Default)]
@@ -220,7 +146,7 @@ fn read_file(module: &str, path: &str, text: &str) -> Result<ContractFile, Error
                             .trim_start_matches("r#")
                             .to_owned();
                         let line = function.sig.ident.span().start().line;
-                        let signature = crate::scan::signature(&function.sig, |_| false);
+                        let signature = crate::syntax::signature(&function.sig, |_| false);
                         file.signatures.push((name, signature, line));
                     }
                 }

@@ -29,14 +29,18 @@ mod codegen;
 mod compat;
 pub mod contracts;
 pub mod declaration;
+pub mod model;
 pub mod module_tree;
 pub mod names;
 mod scan;
+mod source;
+mod syntax;
 
 pub use codegen::CrateFacts;
 pub use compat::{Version, compatible};
 pub use declaration::Declaration;
-pub use scan::{Dir, Disk, File, Layout, PluginFn, Signature, Source, Sub};
+pub use model::{Dir, File, Layout, PluginFn, Signature, Sub};
+pub use source::{Disk, Source};
 
 /// The version of the pop runtime this helper belongs to.
 pub const RUNTIME_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -9,7 +9,7 @@
 
 use std::fmt::Write as _;
 
-use crate::scan::{Dir, Layout};
+use crate::model::{Dir, Layout, Sub};
 
 /// The file, relative to the crate root.
 pub const FILE: &str = "src/subs.rs";
@@ -43,7 +43,8 @@ pub fn render(layout: &Layout) -> String {
             let _ = writeln!(body, "    #[path = \"{up}{dir}\"]");
             let mut inner = String::new();
             write_dir(&mut inner, tree, 2);
-            write_module(&mut body, &format!("__dir{}", index + 1), &inner, 1);
+            let module = Sub::dir_module(index + 1).unwrap_or_default();
+            write_module(&mut body, &module, &inner, 1);
         }
         write_module(&mut out, &sub.name, &body, 0);
     }

@@ -1,127 +1,16 @@
-//! What is on disk: each sub's directories, their plugin files, nested subs
-//! and contract files, and what each file defines (plugin functions with
-//! their signatures, hooks, a load condition, sub aliases).
+//! The reader of plugin files: each sub's directories, their plugin files
+//! and nested subs, and what each file defines (plugin functions with their
+//! signatures, hooks, a load condition, sub aliases). Contract files are
+//! read by `contracts`.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::Error;
 use crate::declaration::Declaration;
+use crate::model::{Dir, File, Layout, PluginFn, Sub};
 use crate::names::{self, NameKind};
-
-/// A crate's subs as found on disk, in DYNE order.
-#[derive(Debug)]
-pub struct Layout {
-    /// Each sub of DYNE and its directories, in DYNE order.
-    pub subs: Vec<Sub>,
-    /// Every directory read, for the build script to watch.
-    pub dirs: Vec<PathBuf>,
-}
-
-/// One sub of DYNE.
-#[derive(Debug)]
-pub struct Sub {
-    /// Its name.
-    pub name: String,
-    /// Each of its directories (relative to `src/`) and what is in it.
-    pub dirs: Vec<(String, Dir)>,
-}
-
-/// One directory of a sub, or of a nested sub.
-#[derive(Debug, Default)]
-pub struct Dir {
-    /// Its `.rs` files, sorted by name.
-    pub files: Vec<File>,
-    /// Its subdirectories (nested subs), sorted by name.
-    pub nested: BTreeMap<String, Dir>,
-    /// The files of its `contracts/` directory, sorted by name.
-    pub contracts: Vec<ContractFile>,
-}
-
-/// One `.rs` file of a sub: a plugin module, or the sub's `init.rs`.
-#[derive(Debug)]
-pub struct File {
-    /// The module name (the file name without `.rs`).
-    pub module: String,
-    /// The path relative to the crate root, with `/` separators.
-    pub path: String,
-    /// The `#[plugin]` functions it defines, in file order.
-    pub plugins: Vec<PluginFn>,
-    /// Whether it defines a load condition, `pub fn available(hub: &Hub) -> Result<()>`.
-    pub available: bool,
-    /// For `init.rs`: whether it names other names of the sub, `pub const ALIASES: &[&str]`.
-    pub aliases: Vec<String>,
-    /// For `init.rs`: whether it defines the load hook `init`.
-    pub load_hook: bool,
-    /// For `init.rs`: whether it defines the start hook `start`.
-    pub start_hook: bool,
-    /// For `init.rs`: whether it defines the run hook `run`.
-    pub run_hook: bool,
-    /// For `init.rs`: whether `run` takes what `start` returns, as its
-    /// second parameter.
-    pub run_takes_state: bool,
-}
-
-/// A `#[plugin]` function, as written.
-#[derive(Clone, Debug)]
-pub struct PluginFn {
-    /// Its Rust name.
-    pub name: String,
-    /// The name it is called by: `#[plugin(name = "…")]`, or its Rust name.
-    pub exposed: String,
-    /// Its line in the file.
-    pub line: usize,
-    /// Its signature.
-    pub signature: Signature,
-}
-
-/// A function's signature as text, for signature contracts.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Signature {
-    /// Whether it is an `async fn`.
-    pub is_async: bool,
-    /// Its named parameters (after the hub): name, type, and whether a
-    /// caller may leave it out (`Option<T>` or `#[default]`).
-    pub params: Vec<(String, String, bool)>,
-    /// Its return type (`()` when none is written).
-    pub returns: String,
-}
-
-pub use crate::contracts::ContractFile;
-
-/// Where the files are read from: the disk, or what a command is about to write.
-pub trait Source {
-    /// The entries of a directory: each name, and whether it is a directory.
-    fn list(&self, dir: &Path) -> std::io::Result<Vec<(String, bool)>>;
-    /// The text of a file.
-    fn read(&self, file: &Path) -> std::io::Result<String>;
-    /// Whether `path` is a directory.
-    fn is_dir(&self, path: &Path) -> bool;
-}
-
-/// Files as they are on disk.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Disk;
-
-impl Source for Disk {
-    fn list(&self, dir: &Path) -> std::io::Result<Vec<(String, bool)>> {
-        std::fs::read_dir(dir)?
-            .map(|entry| {
-                let entry = entry?;
-                let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-                Ok((entry.file_name().to_string_lossy().into_owned(), is_dir))
-            })
-            .collect()
-    }
-
-    fn read(&self, file: &Path) -> std::io::Result<String> {
-        std::fs::read_to_string(file)
-    }
-
-    fn is_dir(&self, path: &Path) -> bool {
-        path.is_dir()
-    }
-}
+use crate::source::Source;
+use crate::syntax::{find_fn, is_crate_visible, signature};
 
 impl Layout {
     /// Reads the directories DYNE names, under `root/src`.
@@ -340,71 +229,6 @@ fn read_plugin(function: &syn::ItemFn, attr: &syn::Attribute) -> PluginFn {
     }
 }
 
-/// A signature as text. `defaulted` tells whether a parameter may be left out
-/// for a reason other than its type (a plugin's `#[default]`).
-pub(crate) fn signature(
-    sig: &syn::Signature,
-    defaulted: impl Fn(&syn::PatType) -> bool,
-) -> Signature {
-    let params = sig
-        .inputs
-        .iter()
-        .skip(1)
-        .filter_map(|input| match input {
-            syn::FnArg::Typed(arg) => {
-                let name = match &*arg.pat {
-                    syn::Pat::Ident(pat) => {
-                        pat.ident.to_string().trim_start_matches("r#").to_owned()
-                    }
-                    other => tokens(other),
-                };
-                let ty = tokens(&*arg.ty);
-                let optional = defaulted(arg) || ty.starts_with("Option<");
-                Some((name, ty, optional))
-            }
-            syn::FnArg::Receiver(_) => None,
-        })
-        .collect();
-    let returns = match &sig.output {
-        syn::ReturnType::Default => "()".to_owned(),
-        syn::ReturnType::Type(_, ty) => tokens(&**ty),
-    };
-    Signature {
-        is_async: sig.asyncness.is_some(),
-        params,
-        returns,
-    }
-}
-
-/// Source text without token spacing: `Option<Vec<u8>>`, `&Hub`.
-pub(crate) fn tokens(item: &impl quote::ToTokens) -> String {
-    let text = item.to_token_stream().to_string();
-    let mut out = String::with_capacity(text.len());
-    let mut previous_word = false;
-    let mut pending_space = false;
-    for c in text.chars() {
-        if c == ' ' {
-            pending_space = true;
-            continue;
-        }
-        let word = c.is_alphanumeric() || c == '_' || c == '\'';
-        // Keep the spaces that separate two words (`dyn Trait`, `&'a mut T`).
-        if pending_space && word && previous_word {
-            out.push(' ');
-        }
-        if c == ',' {
-            out.push_str(", ");
-            previous_word = false;
-            pending_space = false;
-            continue;
-        }
-        out.push(c);
-        previous_word = word;
-        pending_space = false;
-    }
-    out.trim_end().to_owned()
-}
-
 /// `pub const ALIASES: &[&str] = &["venv"];`: each alias a valid sub name.
 fn read_aliases(shown: &str, constant: &syn::ItemConst) -> Result<Vec<String>, Error> {
     let line = constant.ident.span().start().line;
@@ -594,16 +418,4 @@ fn one_slip_apart(a: &str, b: &str) -> bool {
         }
         _ => false,
     }
-}
-
-/// The function `name` at the top of a file, if any.
-fn find_fn<'f>(file: &'f syn::File, name: &str) -> Option<&'f syn::ItemFn> {
-    file.items.iter().find_map(|item| match item {
-        syn::Item::Fn(function) if function.sig.ident == name => Some(function),
-        _ => None,
-    })
-}
-
-fn is_crate_visible(vis: &syn::Visibility) -> bool {
-    matches!(vis, syn::Visibility::Restricted(r) if r.path.is_ident("crate"))
 }

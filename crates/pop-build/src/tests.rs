@@ -520,7 +520,7 @@ fn signatures_read_like_source() {
     let item: syn::ItemFn = syn::parse_quote! {
         async fn f(hub: &Hub, a: Option<Vec<u8>>, #[default(3)] b: &'static str, c: HashMap<String, (u8, u16)>) -> pop::Result<Box<dyn Fn()>> {}
     };
-    let sig = crate::scan::signature(&item.sig, |arg| {
+    let sig = crate::syntax::signature(&item.sig, |arg| {
         arg.attrs.iter().any(|a| a.path().is_ident("default"))
     });
     assert!(sig.is_async);
