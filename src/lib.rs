@@ -27,7 +27,6 @@ mod templates;
 mod test_support;
 mod ui;
 
-
 use std::ffi::OsString;
 use std::process::ExitCode;
 

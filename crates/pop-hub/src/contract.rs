@@ -44,7 +44,10 @@ pub struct Ctx {
     reference: std::borrow::Cow<'static, str>,
     kwargs: Value,
     ret: Option<Value>,
+    /// Whether `set_ret` was called since the current `post` began.
     replaced: bool,
+    /// The last `post` contract that replaced the result.
+    replaced_by: Option<&'static str>,
     // Behind a lock so that `pre` and `call`, which see the context shared,
     // can write to it too; one call's contracts run one after the other, so
     // it is never contended.
@@ -58,6 +61,7 @@ impl Ctx {
             kwargs,
             ret: None,
             replaced: false,
+            replaced_by: None,
             cache: std::sync::Mutex::default(),
         }
     }
@@ -152,20 +156,32 @@ impl<'a> Next<'a> {
     }
 
     /// Calls the function, from a plain `call` contract of a plain `fn`.
+    /// The function's own panic comes back as its error, so that the
+    /// contract around it is not blamed for it.
     pub fn run(self) -> crate::Result<Value> {
         let reference = self.reference;
         match self.run {
-            NextRun::Sync(run) => Ok(run().map_err(|err| err.with_reference(reference))?),
+            NextRun::Sync(run) => Ok(crate::call::catch(run)
+                .and_then(|result| result)
+                .map_err(|err| err.with_reference(reference))?),
             NextRun::Async(_) => anyhow::bail!("an async function's `call` contract must be async"),
         }
     }
 
-    /// Calls the function, from an `async` `call` contract.
+    /// Calls the function, from an `async` `call` contract (its panic, too,
+    /// comes back as its error).
     pub async fn call(self) -> crate::Result<Value> {
         let reference = self.reference;
         let outcome = match self.run {
-            NextRun::Sync(run) => run(),
-            NextRun::Async(run) => run().await,
+            NextRun::Sync(run) => crate::call::catch(run).and_then(|result| result),
+            NextRun::Async(run) => {
+                let mut future = run();
+                std::future::poll_fn(|cx| match crate::call::catch(|| future.as_mut().poll(cx)) {
+                    Ok(poll) => poll,
+                    Err(panicked) => std::task::Poll::Ready(Err(panicked)),
+                })
+                .await
+            }
         };
         Ok(outcome.map_err(|err| err.with_reference(reference))?)
     }
@@ -333,6 +349,38 @@ pub struct Conv<R> {
     /// A failed call as the return type: an `Err`, or a panic for a function
     /// that cannot return one.
     pub fail: fn(CallError) -> R,
+    /// Whether a value from a contract fits the return type, and why not.
+    pub fits: fn(&Value) -> Result<(), String>,
+}
+
+/// A contract gave a result the function's return type cannot hold: an
+/// error naming the contract, on every path alike.
+fn misfit(contract: &'static str, why: String) -> CallError {
+    CallError::Failed {
+        reference: String::new(),
+        error: anyhow::anyhow!(
+            "the contract `{contract}` gave a result that does not fit the function's return type: {why}"
+        ),
+    }
+}
+
+/// Runs one contract function: its panic is reported as the contract's, for
+/// the function may never have run.
+fn guarded<T>(contract: &'static str, run: impl FnOnce() -> T) -> Result<T, CallError> {
+    crate::call::catch(run).map_err(|err| err.in_contract(contract))
+}
+
+/// [`guarded`] for an async contract.
+async fn guarded_async<T>(
+    contract: &'static str,
+    mut run: BoxFuture<'_, T>,
+) -> Result<T, CallError> {
+    std::future::poll_fn(|cx| match crate::call::catch(|| run.as_mut().poll(cx)) {
+        Ok(std::task::Poll::Ready(value)) => std::task::Poll::Ready(Ok(value)),
+        Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+        Err(err) => std::task::Poll::Ready(Err(err.in_contract(contract))),
+    })
+    .await
 }
 
 fn refused(contract: &'static str, reference: &str, err: &anyhow::Error) -> CallError {
@@ -364,7 +412,7 @@ fn stand_in_failed(err: anyhow::Error) -> CallError {
 fn run_pre(hub: &Hub, ctx: &Ctx, site: &Site) -> Result<(), CallError> {
     for pre in site.chain.pre {
         let outcome = match pre.run {
-            Stage::Sync(run) => run(hub, ctx),
+            Stage::Sync(run) => guarded(pre.name, || run(hub, ctx))?,
             Stage::Async(_) => Err(anyhow::anyhow!(
                 "an async `pre` contract cannot wrap a plain `fn`"
             )),
@@ -377,8 +425,8 @@ fn run_pre(hub: &Hub, ctx: &Ctx, site: &Site) -> Result<(), CallError> {
 async fn run_pre_async(hub: &Hub, ctx: &Ctx, site: &Site) -> Result<(), CallError> {
     for pre in site.chain.pre {
         let outcome = match pre.run {
-            Stage::Sync(run) => run(hub, ctx),
-            Stage::Async(run) => run(hub, ctx).await,
+            Stage::Sync(run) => guarded(pre.name, || run(hub, ctx))?,
+            Stage::Async(run) => guarded_async(pre.name, run(hub, ctx)).await?,
         };
         outcome.map_err(|err| refused(pre.name, &ctx.reference, &err))?;
     }
@@ -387,26 +435,46 @@ async fn run_pre_async(hub: &Hub, ctx: &Ctx, site: &Site) -> Result<(), CallErro
 
 fn run_post(hub: &Hub, ctx: &mut Ctx, site: &Site) -> Result<(), CallError> {
     for post in site.chain.post {
+        ctx.replaced = false;
         let outcome = match post.run {
-            Stage::Sync(run) => run(hub, ctx),
+            Stage::Sync(run) => guarded(post.name, || run(hub, ctx))?,
             Stage::Async(_) => Err(anyhow::anyhow!(
                 "an async `post` contract cannot wrap a plain `fn`"
             )),
         };
         outcome.map_err(|err| failed(post.name, err))?;
+        if ctx.replaced {
+            ctx.replaced_by = Some(post.name);
+        }
     }
     Ok(())
 }
 
 async fn run_post_async(hub: &Hub, ctx: &mut Ctx, site: &Site) -> Result<(), CallError> {
     for post in site.chain.post {
+        ctx.replaced = false;
         let outcome = match post.run {
-            Stage::Sync(run) => run(hub, ctx),
-            Stage::Async(run) => run(hub, ctx).await,
+            Stage::Sync(run) => guarded(post.name, || run(hub, ctx))?,
+            Stage::Async(run) => guarded_async(post.name, run(hub, ctx)).await?,
         };
         outcome.map_err(|err| failed(post.name, err))?;
+        if ctx.replaced {
+            ctx.replaced_by = Some(post.name);
+        }
     }
     Ok(())
+}
+
+/// The result after the `post` contracts, checked against the return type
+/// when one of them replaced it.
+fn checked_ret(ctx: &mut Ctx, fits: fn(&Value) -> Result<(), String>) -> Result<Value, CallError> {
+    let value = ctx.ret.take().unwrap_or(Value::Null);
+    match ctx.replaced_by {
+        Some(contract) => fits(&value)
+            .map(|()| value)
+            .map_err(|why| misfit(contract, why)),
+        None => Ok(value),
+    }
 }
 
 /// A direct typed call of a plain `fn` with contracts or stand-ins.
@@ -430,14 +498,21 @@ pub fn typed_sync<R>(
     } else if let Some(call) = site.chain.call {
         let next = Next::sync(&ctx.reference, || (conv.into_json)(body()));
         let outcome = match call.run {
-            Stage::Sync(run) => run(hub, &ctx, next),
+            Stage::Sync(run) => guarded(call.name, || run(hub, &ctx, next))
+                .unwrap_or_else(|err| Err(anyhow::Error::new(err))),
             Stage::Async(_) => Err(anyhow::anyhow!(
                 "an async `call` contract cannot wrap a plain `fn`"
             )),
         };
-        match outcome {
+        match outcome
+            .map_err(|err| failed(call.name, err))
+            .and_then(|value| {
+                (conv.fits)(&value)
+                    .map(|()| value)
+                    .map_err(|why| misfit(call.name, why))
+            }) {
             Ok(value) => (conv.from_json)(value),
-            Err(err) => return (conv.fail)(failed(call.name, err).with_reference(site.reference)),
+            Err(err) => return (conv.fail)(err.with_reference(site.reference)),
         }
     } else {
         body()
@@ -452,9 +527,12 @@ pub fn typed_sync<R>(
     if let Err(err) = run_post(hub, &mut ctx, site) {
         return (conv.fail)(err.with_reference(site.reference));
     }
-    match (ctx.replaced, ctx.ret) {
-        (true, Some(value)) => (conv.from_json)(value),
-        _ => result,
+    if ctx.replaced_by.is_none() {
+        return result;
+    }
+    match checked_ret(&mut ctx, conv.fits) {
+        Ok(value) => (conv.from_json)(value),
+        Err(err) => (conv.fail)(err.with_reference(site.reference)),
     }
 }
 
@@ -486,12 +564,19 @@ where
             Box::pin(async move { into_json(body().await) })
         });
         let outcome = match call.run {
-            Stage::Sync(run) => run(hub, &ctx, next),
-            Stage::Async(run) => run(hub, &ctx, next).await,
-        };
-        match outcome {
+            Stage::Sync(run) => guarded(call.name, || run(hub, &ctx, next)),
+            Stage::Async(run) => guarded_async(call.name, run(hub, &ctx, next)).await,
+        }
+        .unwrap_or_else(|err| Err(anyhow::Error::new(err)));
+        match outcome
+            .map_err(|err| failed(call.name, err))
+            .and_then(|value| {
+                (conv.fits)(&value)
+                    .map(|()| value)
+                    .map_err(|why| misfit(call.name, why))
+            }) {
             Ok(value) => (conv.from_json)(value),
-            Err(err) => return (conv.fail)(failed(call.name, err).with_reference(site.reference)),
+            Err(err) => return (conv.fail)(err.with_reference(site.reference)),
         }
     } else {
         body().await
@@ -506,9 +591,12 @@ where
     if let Err(err) = run_post_async(hub, &mut ctx, site).await {
         return (conv.fail)(err.with_reference(site.reference));
     }
-    match (ctx.replaced, ctx.ret) {
-        (true, Some(value)) => (conv.from_json)(value),
-        _ => result,
+    if ctx.replaced_by.is_none() {
+        return result;
+    }
+    match checked_ret(&mut ctx, conv.fits) {
+        Ok(value) => (conv.from_json)(value),
+        Err(err) => (conv.fail)(err.with_reference(site.reference)),
     }
 }
 
@@ -530,6 +618,7 @@ pub fn dynamic_sync(
     reference: &str,
     kwargs: Kwargs<'_>,
     want: Want,
+    fits: fn(&Value) -> Result<(), String>,
     body: impl FnOnce(Value) -> Result<Value, CallError> + Send,
 ) -> Result<Reply, CallError> {
     let mut ctx = Ctx::new(site_reference(site, reference), kwargs.into_value()?);
@@ -540,21 +629,24 @@ pub fn dynamic_sync(
     } else if let Some(call) = site.chain.call {
         let kwargs = ctx.kwargs.clone();
         let next = Next::sync(&ctx.reference, move || body(kwargs));
-        match call.run {
-            Stage::Sync(run) => run(hub, &ctx, next).map_err(|err| failed(call.name, err))?,
+        let value = match call.run {
+            Stage::Sync(run) => guarded(call.name, || run(hub, &ctx, next))?
+                .map_err(|err| failed(call.name, err))?,
             Stage::Async(_) => {
                 return Err(failed(
                     call.name,
                     anyhow::anyhow!("an async `call` contract cannot wrap a plain `fn`"),
                 ));
             }
-        }
+        };
+        fits(&value).map_err(|why| misfit(call.name, why))?;
+        value
     } else {
         body(ctx.kwargs.clone())?
     };
     ctx.ret = Some(value);
     run_post(hub, &mut ctx, site)?;
-    Reply::of(ctx.ret.as_ref().unwrap_or(&Value::Null), want)
+    Reply::of(&checked_ret(&mut ctx, fits)?, want)
 }
 
 /// A call by reference of an `async fn` with contracts or stand-ins; `body`
@@ -565,6 +657,7 @@ pub async fn dynamic_async<'a>(
     reference: &'a str,
     kwargs: Kwargs<'a>,
     want: Want,
+    fits: fn(&Value) -> Result<(), String>,
     body: impl FnOnce(Value) -> BoxFuture<'a, Result<Value, CallError>> + Send + 'a,
 ) -> Result<Reply, CallError> {
     let mut ctx = Ctx::new(site_reference(site, reference), kwargs.into_value()?);
@@ -575,15 +668,17 @@ pub async fn dynamic_async<'a>(
     } else if let Some(call) = site.chain.call {
         let kwargs = ctx.kwargs.clone();
         let next = Next::future(&ctx.reference, move || body(kwargs));
-        match call.run {
-            Stage::Sync(run) => run(hub, &ctx, next),
-            Stage::Async(run) => run(hub, &ctx, next).await,
+        let value = match call.run {
+            Stage::Sync(run) => guarded(call.name, || run(hub, &ctx, next))?,
+            Stage::Async(run) => guarded_async(call.name, run(hub, &ctx, next)).await?,
         }
-        .map_err(|err| failed(call.name, err))?
+        .map_err(|err| failed(call.name, err))?;
+        fits(&value).map_err(|why| misfit(call.name, why))?;
+        value
     } else {
         body(ctx.kwargs.clone()).await?
     };
     ctx.ret = Some(value);
     run_post_async(hub, &mut ctx, site).await?;
-    Reply::of(ctx.ret.as_ref().unwrap_or(&Value::Null), want)
+    Reply::of(&checked_ret(&mut ctx, fits)?, want)
 }

@@ -91,6 +91,17 @@ impl CallError {
         }
     }
 
+    /// A panic caught around a contract is the contract's, not the function's.
+    pub(crate) fn in_contract(self, contract: &'static str) -> Self {
+        match self {
+            CallError::Panicked { reference, message } => CallError::Panicked {
+                reference,
+                message: format!("in the contract `{contract}`: {message}"),
+            },
+            other => other,
+        }
+    }
+
     /// Shims do not know their own reference; the hub fills it in.
     pub(crate) fn with_reference(mut self, full: &str) -> Self {
         match &mut self {

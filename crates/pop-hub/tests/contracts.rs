@@ -76,6 +76,30 @@ mod rpc {
         pub fn kind(_hub: &Hub) -> &'static str {
             "math"
         }
+
+        /// Squares; its `post` replaces 49 with a value that is not a `u64`.
+        #[plugin]
+        pub fn square(_hub: &Hub, num: u64) -> u64 {
+            num * num
+        }
+
+        /// Counts, or fails; its `post` replaces 7 with text.
+        #[plugin]
+        pub async fn count(_hub: &Hub, num: u64) -> Result<u64> {
+            Ok(num)
+        }
+
+        /// Greets; its `pre` panics for `boom`.
+        #[plugin]
+        pub fn greet(_hub: &Hub, name: String) -> Result<String> {
+            Ok(format!("hello {name}"))
+        }
+
+        /// Panics itself, inside its `call` contract.
+        #[plugin]
+        pub fn explode(_hub: &Hub) -> u64 {
+            panic!("the function's own kaboom")
+        }
     }
 
     pub mod gpu {
@@ -156,6 +180,35 @@ mod rpc {
             }
         }
 
+        pub mod checks {
+            use pop::prelude::*;
+
+            pub fn post_square(_hub: &Hub, ctx: &mut Ctx) -> Result<()> {
+                if ctx.ret() == Some(&json!(49)) {
+                    ctx.set_ret(json!("forty-nine"));
+                }
+                Ok(())
+            }
+
+            pub fn post_count(_hub: &Hub, ctx: &mut Ctx) -> Result<()> {
+                if ctx.ret() == Some(&json!(7)) {
+                    ctx.set_ret(json!("seven"));
+                }
+                Ok(())
+            }
+
+            pub fn pre_greet(_hub: &Hub, ctx: &Ctx) -> Result<()> {
+                if ctx.kwarg("name") == Some(&json!("boom")) {
+                    panic!("the contract's own kaboom");
+                }
+                Ok(())
+            }
+
+            pub fn call_explode(_hub: &Hub, _ctx: &Ctx, next: Next<'_>) -> Result<Value> {
+                next.run()
+            }
+        }
+
         pub mod init {
             use pop::prelude::*;
 
@@ -221,7 +274,7 @@ mod extra {
     }
 }
 
-use rpc::contracts::{init, math};
+use rpc::contracts::{checks, init, math};
 
 const fn pre(name: &'static str, run: fn(&Hub, &Ctx) -> Result<()>) -> pop::__private::Pre {
     Contract {
@@ -337,6 +390,52 @@ pub const __POP_SITES: &[Site] = &[
         reference: "rpc.math.type",
         chain: NONE,
     },
+    Site {
+        module: "rpc::math",
+        function: "square",
+        reference: "rpc.math.square",
+        chain: Chain {
+            pre: &[],
+            call: None,
+            post: &[post(
+                "rpc.contracts.checks.post_square",
+                checks::post_square,
+            )],
+        },
+    },
+    Site {
+        module: "rpc::math",
+        function: "count",
+        reference: "rpc.math.count",
+        chain: Chain {
+            pre: &[],
+            call: None,
+            post: &[post("rpc.contracts.checks.post_count", checks::post_count)],
+        },
+    },
+    Site {
+        module: "rpc::math",
+        function: "greet",
+        reference: "rpc.math.greet",
+        chain: Chain {
+            pre: &[pre("rpc.contracts.checks.pre_greet", checks::pre_greet)],
+            call: None,
+            post: &[],
+        },
+    },
+    Site {
+        module: "rpc::math",
+        function: "explode",
+        reference: "rpc.math.explode",
+        chain: Chain {
+            pre: &[],
+            call: Some(Contract {
+                name: "rpc.contracts.checks.call_explode",
+                run: Stage::Sync(checks::call_explode),
+            }),
+            post: &[],
+        },
+    },
 ];
 
 const CONFIG: &[Opt] = &[Opt::bool("enabled", false)];
@@ -373,6 +472,10 @@ fn register(registry: &mut Registry) {
             rpc::math::__pop_plugin_double(),
             rpc::math::__pop_plugin_list_all(),
             rpc::math::__pop_plugin_kind(),
+            rpc::math::__pop_plugin_square(),
+            rpc::math::__pop_plugin_count(),
+            rpc::math::__pop_plugin_greet(),
+            rpc::math::__pop_plugin_explode(),
         ],
         None,
     );
@@ -653,4 +756,63 @@ fn call_each_calls_one_function_of_every_plugin_file_sync_and_async() {
     );
     let err = pop::block_on(hub.call_each("nope", "ping", json!({}))).unwrap_err();
     assert!(err.to_string().contains("no sub `nope`"), "{err}");
+}
+
+/// Issue 23: a `post` contract's replacement that the return type cannot
+/// hold is an error naming the contract on every path: by reference (the
+/// router's 500), and on a direct call (an `Err`, or for a function that
+/// cannot return one, a panic saying the same).
+#[test]
+fn a_replaced_result_that_does_not_fit_is_an_error_naming_the_contract_on_every_path() {
+    let hub = hub();
+    let fits = "the contract `rpc.contracts.checks.post_square` gave a result that does not fit";
+    let err = call(&hub, "rpc.math.square", json!({"num": 7})).unwrap_err();
+    assert_eq!(err.kind(), "plugin_error");
+    assert!(err.to_string().contains(fits), "{err}");
+    let direct =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rpc::math::square(&hub, 7)))
+            .unwrap_err();
+    let message = direct.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(message.contains(fits), "{message}");
+    assert_eq!(
+        rpc::math::square(&hub, 3),
+        9,
+        "a result left alone is untouched"
+    );
+
+    let fits = "the contract `rpc.contracts.checks.post_count` gave a result that does not fit";
+    let err = call(&hub, "rpc.math.count", json!({"num": 7})).unwrap_err();
+    assert!(err.to_string().contains(fits), "{err}");
+    let direct = pop::block_on(rpc::math::count(&hub, 7)).unwrap_err();
+    assert!(format!("{direct:#}").contains(fits), "{direct:#}");
+}
+
+/// Issue 23: a contract that panics is reported as the contract's panic,
+/// not the function's, which never ran; the function's own panic inside a
+/// `call` contract is still the function's.
+#[test]
+fn a_panicking_contract_is_named_and_the_functions_own_panic_is_its_own() {
+    let hub = hub();
+    let err = call(&hub, "rpc.math.greet", json!({"name": "boom"})).unwrap_err();
+    assert_eq!(err.kind(), "panic");
+    assert_eq!(
+        err.to_string(),
+        "`rpc.math.greet` panicked: in the contract `rpc.contracts.checks.pre_greet`: the contract's own kaboom"
+    );
+    let direct = rpc::math::greet(&hub, "boom".to_owned()).unwrap_err();
+    assert!(
+        format!("{direct:#}").contains("rpc.contracts.checks.pre_greet"),
+        "{direct:#}"
+    );
+    assert_eq!(
+        rpc::math::greet(&hub, "ada".to_owned()).unwrap(),
+        "hello ada"
+    );
+
+    let err = call(&hub, "rpc.math.explode", json!({})).unwrap_err();
+    assert_eq!(err.kind(), "panic");
+    assert_eq!(
+        err.to_string(),
+        "`rpc.math.explode` panicked: the function's own kaboom"
+    );
 }

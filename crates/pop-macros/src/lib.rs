@@ -315,8 +315,27 @@ fn wrapper(plugin: &PluginFn) -> TokenStream2 {
     quote! { #item }
 }
 
+/// Whether a contract's value fits the return type (the `Ok` type of a
+/// `Result`): the same check on the typed path and by reference.
+fn fits(returns: &Returns) -> TokenStream2 {
+    let ty = returns.ty();
+    let target = match returns {
+        Returns::Value(_) => quote! { #ty },
+        Returns::Result(_) => quote! { <#ty as ::pop::__private::ResultParts>::Ok },
+    };
+    quote! {
+        |v: &::pop::__private::Value| -> ::core::result::Result<(), ::std::string::String> {
+            use ::pop::__private::{FromJsonByDeserialize as _, FromJsonOtherwise as _};
+            (&&::pop::__private::Probe::<#target>::NEW)
+                .pop_from_json(::core::clone::Clone::clone(v))
+                .map(|_| ())
+        }
+    }
+}
+
 /// The typed path's conversions of the return type, chosen for its type.
 fn conv(returns: &Returns) -> TokenStream2 {
+    let fits = fits(returns);
     let ty = returns.ty();
     let to_json = quote! { use ::pop::__private::{ToJsonBySerialize as _, ToJsonOtherwise as _}; };
     let from_json =
@@ -335,6 +354,7 @@ fn conv(returns: &Returns) -> TokenStream2 {
                     }
                 },
                 fail: |e| ::core::panic!("{}", e),
+                fits: #fits,
             }
         },
         Returns::Result(_) => quote! {
@@ -368,6 +388,7 @@ fn conv(returns: &Returns) -> TokenStream2 {
                     #fail
                     ::core::result::Result::Err((&&::pop::__private::Probe::<<#ty as ::pop::__private::ResultParts>::Err>::NEW).pop_fail(e))
                 },
+                fits: #fits,
             }
         },
     }
@@ -450,6 +471,7 @@ fn shim(plugin: &PluginFn) -> TokenStream2 {
     let idents: Vec<&Ident> = plugin.params.iter().map(|p| &p.ident).collect();
     let site = site(plugin);
     let binder = binder(plugin);
+    let fits = fits(&plugin.returns);
     let reply = match plugin.returns {
         Returns::Result(_) => quote! { ::pop::__private::reply_result },
         Returns::Value(_) => quote! { ::pop::__private::reply_value },
@@ -472,7 +494,7 @@ fn shim(plugin: &PluginFn) -> TokenStream2 {
                         #reply(#body_fn(#args).await, want)
                     });
                 }
-                ::std::boxed::Box::pin(::pop::__private::dynamic_async(hub, __POP_SITE, reference, kwargs, want, move |kwargs| {
+                ::std::boxed::Box::pin(::pop::__private::dynamic_async(hub, __POP_SITE, reference, kwargs, want, #fits, move |kwargs| {
                     ::std::boxed::Box::pin(async move {
                         let (#(#idents,)*) = bind(::pop::Kwargs::Value(kwargs))?;
                         #reply(#body_fn(#args).await, ::pop::Want::Value)?.into_value()
@@ -495,7 +517,7 @@ fn shim(plugin: &PluginFn) -> TokenStream2 {
                     let (#(#idents,)*) = bind(kwargs)?;
                     return #reply(#body_fn(#args), want);
                 }
-                ::pop::__private::dynamic_sync(hub, __POP_SITE, reference, kwargs, want, |kwargs| {
+                ::pop::__private::dynamic_sync(hub, __POP_SITE, reference, kwargs, want, #fits, |kwargs| {
                     let (#(#idents,)*) = bind(::pop::Kwargs::Value(kwargs))?;
                     #reply(#body_fn(#args), ::pop::Want::Value)?.into_value()
                 })
