@@ -10,9 +10,10 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::call::{Call, Invocation};
+use crate::conf::CrateInfo;
 use crate::error::CallError;
 use crate::plugin::{Kwargs, Param, Plugin, PluginCall, Want};
-use crate::registry::{Available, CrateInfo, LoadHook, Registry, RunHook};
+use crate::registry::{Available, LoadHook, Registry, RunHook};
 
 /// A function on the hub: a `#[plugin]` function with its full reference.
 pub struct Function {
@@ -43,9 +44,10 @@ impl Function {
         self.plugin.doc
     }
 
-    /// The contracts that wrap it, in the order they run.
-    pub fn contracts(&self) -> &crate::contract::Chain {
-        self.plugin.contracts
+    /// The contracts that wrap it, in the order they run: each one's stage
+    /// (`pre`, `call` or `post`) and full name.
+    pub fn contracts(&self) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
+        self.plugin.contracts.stages()
     }
 
     /// Its named parameters.
