@@ -30,6 +30,7 @@ extern crate self as pop;
 mod bind;
 mod call;
 pub mod conf;
+mod context;
 pub mod contract;
 mod error;
 mod hub;
@@ -46,6 +47,7 @@ pub mod testing;
 
 pub use call::Call;
 pub use conf::{ConfigError, Dyne, Flag, Kind, Opt, Subcommand};
+pub use context::{RequestId, Scoped, request_id};
 pub use contract::{Ctx, Next};
 pub use error::CallError;
 pub use hub::{Function, Hub, Sub};

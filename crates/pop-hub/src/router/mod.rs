@@ -40,6 +40,8 @@
 //! It is built on hyper directly: one route needs no router framework, and
 //! leaving axum and tower out takes a third off a new project's cold build.
 
+mod id;
+mod metrics;
 mod openapi;
 #[cfg(test)]
 mod properties;
@@ -155,7 +157,8 @@ pub async fn serve(hub: Arc<Hub>, sub: &str) -> crate::Result<()> {
             )
         })?;
     let local = listener.local_addr()?;
-    let router = Arc::new(request::Router::new(hub.clone(), sub, local)?);
+    let threads = server_threads();
+    let router = Arc::new(request::Router::new(hub.clone(), sub, local, threads)?);
     println!("{sub}: serving on http://{local} (Ctrl-C to stop)");
     // One single-threaded runtime per core, each accepting from the same
     // socket and serving its connections start to end: no task moves
@@ -163,7 +166,7 @@ pub async fn serve(hub: Arc<Hub>, sub: &str) -> crate::Result<()> {
     // run on the app runtime's blocking pool (the router keeps its handle).
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     let mut workers = Vec::new();
-    for index in 0..server_threads() {
+    for index in 0..threads {
         let listener = listener.try_clone()?;
         let (router, slots, hub) = (router.clone(), slots.clone(), hub.clone());
         let (done, finished) = tokio::sync::oneshot::channel::<crate::Result<()>>();
@@ -177,7 +180,8 @@ pub async fn serve(hub: Arc<Hub>, sub: &str) -> crate::Result<()> {
                     .and_then(|runtime| {
                         runtime.block_on(async {
                             let listener = tokio::net::TcpListener::from_std(listener)?;
-                            server::run(listener, router, slots, hub.shutdown_requested()).await;
+                            server::run(listener, router, index, slots, hub.shutdown_requested())
+                                .await;
                             Ok(())
                         })
                     });

@@ -12,6 +12,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
+use super::metrics::Shard;
 use super::request::Router;
 use super::{GRACE, HEADER_TIMEOUT};
 
@@ -28,14 +29,17 @@ const LINGER: Duration = Duration::from_secs(1);
 
 /// Accepts and serves connections until `shutdown` resolves, then lets the
 /// requests already sent finish, within [`GRACE`]. `slots` caps the
-/// connections of every server thread together.
+/// connections of every server thread together; `index` is this server
+/// thread's, which counts in a metrics shard of its own.
 pub(super) async fn run(
     listener: TcpListener,
     router: Arc<Router>,
+    index: usize,
     slots: Arc<Semaphore>,
     shutdown: impl Future<Output = ()>,
 ) {
     let graceful = GracefulShutdown::new();
+    let shard = router.shard(index);
     let mut shutdown = pin!(shutdown);
     loop {
         // A free slot, then the next connection, unless shutdown comes first:
@@ -56,7 +60,7 @@ pub(super) async fn run(
             Some(Some(next)) => next,
         };
         match accepted {
-            Ok((stream, _)) => serve(stream, slot, &router, &graceful),
+            Ok((stream, _)) => serve(stream, slot, &router, &shard, &graceful),
             // A failed accept (out of file descriptors, a reset) is not fatal.
             Err(err) => {
                 tracing::warn!("{}: accept failed: {err}", router.sub());
@@ -74,7 +78,7 @@ pub(super) async fn run(
             let (Ok(slot), Ok(stream)) = (slots.clone().try_acquire_owned(), stream) else {
                 break;
             };
-            serve(stream, slot, &router, &graceful);
+            serve(stream, slot, &router, &shard, &graceful);
         }
     }
     tokio::time::sleep(DRAIN).await;
@@ -94,22 +98,27 @@ fn serve(
     stream: tokio::net::TcpStream,
     slot: tokio::sync::OwnedSemaphorePermit,
     router: &Arc<Router>,
+    shard: &Arc<Shard>,
     graceful: &GracefulShutdown,
 ) {
     let _ = stream.set_nodelay(true);
-    let router = router.clone();
+    let open = shard.connection();
+    let (router, shard) = (router.clone(), shard.clone());
     // hyper would wait for the rest of a body the router gave up on; told
     // so, the connection task closes the connection once it has answered.
     let close = Arc::new(tokio::sync::Notify::new());
     let closer = close.clone();
     let service = hyper::service::service_fn(move |request| {
-        let (router, close) = (router.clone(), close.clone());
-        async move { Ok::<_, Infallible>(router.handle(request, &close).await) }
+        let (router, close, shard) = (router.clone(), close.clone(), shard.clone());
+        async move { Ok::<_, Infallible>(router.handle(request, &close, &shard).await) }
     });
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_TIMEOUT)
         .max_buf_size(MAX_HEADERS)
+        // A client may shut its side down once it has sent its request
+        // (`nc -N`, some proxies): it still gets its answer.
+        .half_close(true)
         .serve_connection(TokioIo::new(stream), service);
     let connection = graceful.watch(connection);
     tokio::spawn(async move {
@@ -125,6 +134,6 @@ fn serve(
         if !ended {
             let _ = tokio::time::timeout(LINGER, connection).await;
         }
-        drop(slot);
+        drop((slot, open));
     });
 }
