@@ -210,7 +210,7 @@ pub struct AddSubArgs {
 pub enum Pattern {
     /// A backbone of the app: sets up shared data when added, runs with the app
     Spine,
-    /// Serves the sub's plugins over HTTP JSON (adds the addr and port options)
+    /// Serves the sub's plugins over HTTP JSON (adds the addr, port and log_format options)
     Router,
     /// Plain functions, no load hook
     Library,

@@ -75,8 +75,9 @@ impl Templates {
         }
     }
 
-    /// The `CONFIG` entries a router sub adds, with their `CLI_CONFIG` short flags.
-    pub fn router_options(self) -> [(&'static str, &'static str, char); 2] {
+    /// The `CONFIG` entries a router sub adds, with their `CLI_CONFIG` short
+    /// flags, if any (`log_format` came with 0.3.0).
+    pub fn router_options(self) -> Vec<(&'static str, &'static str, Option<char>)> {
         let addr = match self {
             Templates::Current | Templates::V0_2_0 => {
                 r#"Opt::ip("addr", "127.0.0.1").help("The address to present the rpc server on")"#
@@ -85,14 +86,31 @@ impl Templates {
                 r#"Opt::string("addr", "127.0.0.1").help("The address to present the rpc server on")"#
             }
         };
-        [
-            ("addr", addr, 'a'),
+        let mut options = vec![
+            ("addr", addr, Some('a')),
             (
                 "port",
                 r#"Opt::u16("port", 8888).help("The port to bind to")"#,
-                'p',
+                Some('p'),
             ),
-        ]
+        ];
+        if self == Templates::Current {
+            options.push((
+                "log_format",
+                r#"Opt::string("log_format", "text").help("How log lines are written: text, or json (one object per line)")"#,
+                None,
+            ));
+        }
+        options
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn join_names(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
 }
 
@@ -423,18 +441,19 @@ pub fn add_sub_to_conf(
         let new_flags: Vec<String> = options
             .iter()
             .filter(|(name, ..)| !flags.iter().any(|f| f.name == *name))
-            .map(
-                |(name, _, short)| match flags.iter().any(|f| f.short == Some(*short)) {
-                    true => format!("Flag::new({name:?})"),
-                    false => format!("Flag::new({name:?}).short({short:?})"),
-                },
-            )
+            .map(|(name, _, short)| match short {
+                Some(short) if !flags.iter().any(|f| f.short == Some(*short)) => {
+                    format!("Flag::new({name:?}).short({short:?})")
+                }
+                _ => format!("Flag::new({name:?})"),
+            })
             .collect();
         if !new_flags.is_empty() {
             edited = conf.append("CLI_CONFIG", &new_flags)?;
         }
         if !missing.is_empty() || !new_flags.is_empty() {
-            summary.push("add the addr and port options".into());
+            let names: Vec<&str> = options.iter().map(|(name, ..)| *name).collect();
+            summary.push(format!("add the {} options", join_names(&names)));
         }
     }
     // rustfmt lays the edit out as the project's own settings want, when the

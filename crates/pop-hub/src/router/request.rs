@@ -673,21 +673,15 @@ fn example(sub: &crate::Sub, local: SocketAddr) -> String {
             path = sub.path()
         );
     };
-    let mut kwargs = serde_json::Map::new();
-    for param in function.params() {
-        let value = match param.default {
-            // A default that is not a JSON literal (`"x".to_owned()`) is left to apply.
-            Some(default) => match serde_json::from_str(default) {
-                Ok(value) => value,
-                Err(_) => continue,
-            },
-            None if param.optional => continue,
-            None => json!(format!("<{}>", param.ty)),
-        };
-        kwargs.insert(param.name.to_owned(), value);
-    }
+    // Sample values for required parameters; a type without one shows its name.
+    let kwargs = super::openapi::example_kwargs(function.params()).unwrap_or_else(|| {
+        let mut kwargs = serde_json::Map::new();
+        for param in function.params().iter().filter(|p| p.is_required()) {
+            kwargs.insert(param.name.to_owned(), json!(format!("<{}>", param.ty)));
+        }
+        Value::Object(kwargs)
+    });
     // Spelled as pop's tutorial spells it: `ref` first.
-    let kwargs = Value::Object(kwargs);
     let mut text = format!(
         "example: curl -X GET {url} -d '{{\"ref\": {}, \"kwargs\": {kwargs}}}'\n",
         json!(reference)
