@@ -28,7 +28,7 @@ const GUIDE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/guide");
 
 /// The pages, in the order they build the app. The README lists them too,
 /// and the test checks that both agree.
-const PAGES: [&str; 9] = [
+const PAGES: [&str; 10] = [
     "hub.md",
     "subs-and-patterns.md",
     "plugins.md",
@@ -38,6 +38,7 @@ const PAGES: [&str; 9] = [
     "conditional-loading.md",
     "merging.md",
     "testing.md",
+    "operating.md",
 ];
 
 /// One fenced block of a page.
