@@ -25,8 +25,33 @@ use std::task::{Context, Poll};
 ///
 /// Cheap to clone. Its text is at most [`RequestId::MAX_LEN`] bytes of
 /// letters, digits and `-_.:+/=@~`, so it is safe to log and to send on.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct RequestId(Arc<str>);
+#[derive(Clone)]
+pub struct RequestId(Repr);
+
+/// Short ids (every id a router makes) are kept inline: making one and
+/// cloning it allocate nothing.
+#[derive(Clone)]
+enum Repr {
+    Inline { length: u8, text: [u8; INLINE] },
+    Shared(Arc<str>),
+}
+
+/// The longest id kept inline.
+const INLINE: usize = 54;
+
+impl PartialEq for RequestId {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for RequestId {}
+
+impl std::hash::Hash for RequestId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
 
 impl RequestId {
     /// The longest id accepted from a client, in bytes.
@@ -39,22 +64,47 @@ impl RequestId {
             && text.len() <= Self::MAX_LEN
             && text.iter().all(|&byte| is_id_byte(byte));
         // Every byte is ASCII, so the text is UTF-8.
-        sane.then(|| {
-            std::str::from_utf8(text)
-                .ok()
-                .map(|text| RequestId(text.into()))
-        })
-        .flatten()
+        sane.then(|| std::str::from_utf8(text).ok().map(RequestId::made))
+            .flatten()
     }
 
-    /// An id made by this process, from text it knows to be sane.
+    /// An id from text known to be sane.
     pub(crate) fn made(text: &str) -> RequestId {
-        RequestId(text.into())
+        match text.len() <= INLINE {
+            true => {
+                let mut inline = [0; INLINE];
+                inline[..text.len()].copy_from_slice(text.as_bytes());
+                RequestId(Repr::Inline {
+                    length: text.len() as u8,
+                    text: inline,
+                })
+            }
+            false => RequestId(Repr::Shared(text.into())),
+        }
+    }
+
+    /// An id from bytes known to be sane (ASCII), short enough to be kept
+    /// inline; its text is checked when it is read.
+    #[cfg(feature = "router")]
+    pub(crate) fn made_ascii(text: &[u8]) -> RequestId {
+        let mut inline = [0; INLINE];
+        let length = text.len().min(INLINE);
+        inline[..length].copy_from_slice(&text[..length]);
+        RequestId(Repr::Inline {
+            length: length as u8,
+            text: inline,
+        })
     }
 
     /// Its text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        match &self.0 {
+            // Only ever set from a `&str`, cut at its end.
+            Repr::Inline { length, text } => {
+                std::str::from_utf8(&text[..usize::from(*length)]).unwrap_or_default()
+            }
+            Repr::Shared(text) => text,
+        }
     }
 
     /// Runs `future` inside this request: [`request_id`] answers this id
@@ -82,19 +132,19 @@ fn is_id_byte(byte: u8) -> bool {
 
 impl fmt::Display for RequestId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 impl fmt::Debug for RequestId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.0, f)
+        fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
 impl AsRef<str> for RequestId {
     fn as_ref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
@@ -177,7 +227,10 @@ mod tests {
         assert!(RequestId::parse(b"a b").is_none());
         assert!(RequestId::parse(b"line\nbreak").is_none());
         assert!(RequestId::parse("é".as_bytes()).is_none());
-        assert!(RequestId::parse(&[b'a'; RequestId::MAX_LEN]).is_some());
+        let long = RequestId::parse(&[b'a'; RequestId::MAX_LEN]).unwrap();
+        assert_eq!(long.as_str().len(), RequestId::MAX_LEN);
+        assert_eq!(long.clone(), long);
+        assert_eq!(RequestId::made("abc").as_str(), "abc");
         assert!(RequestId::parse(&[b'a'; RequestId::MAX_LEN + 1]).is_none());
     }
 

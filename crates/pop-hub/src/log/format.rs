@@ -10,10 +10,11 @@
 //! its length, so it cannot fill a disk either.
 
 use std::fmt::Write as _;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How much of a text the client chose (a reference, a path) a log line or
 /// an error message repeats; the rest is replaced by its length.
+#[cfg_attr(not(feature = "router"), allow(dead_code))]
 pub(crate) const CLIENT_TEXT: usize = 256;
 
 /// The two ways a line can be spelled (`--log-format`).
@@ -56,7 +57,13 @@ impl<'a> Line<'a> {
         match format {
             Format::Text => {
                 timestamp(out, now);
-                let _ = write!(out, " {level:>5} ");
+                // `{level:>5}`, without the formatting machinery.
+                out.push(' ');
+                for _ in level.len()..5 {
+                    out.push(' ');
+                }
+                out.push_str(level);
+                out.push(' ');
             }
             Format::Json => {
                 out.push_str("{\"time\":\"");
@@ -83,6 +90,7 @@ impl<'a> Line<'a> {
     }
 
     /// Text only: one more word of the message, escaped, at most `cap` bytes.
+    #[cfg_attr(not(feature = "router"), allow(dead_code))]
     pub(crate) fn word(&mut self, word: &str, cap: usize) {
         self.out.push(' ');
         escape_into(self.out, word, cap);
@@ -97,10 +105,65 @@ impl<'a> Line<'a> {
         }
     }
 
-    /// A number field, written as it displays (`200`, `0.000412`).
+    /// A text field known to need no escaping and no cap (a request id).
+    pub(crate) fn plain(&mut self, key: &str, value: &str) {
+        self.key(key);
+        match self.format {
+            Format::Text => self.out.push_str(value),
+            Format::Json => {
+                self.out.push('"');
+                self.out.push_str(value);
+                self.out.push('"');
+            }
+        }
+    }
+
+    /// A number field, written as it displays (`-3`, `true`).
     pub(crate) fn number(&mut self, key: &str, value: impl std::fmt::Display) {
         self.key(key);
         let _ = write!(self.out, "{value}");
+    }
+
+    /// An unsigned integer field (a status), written by hand: a router
+    /// writes one per request.
+    #[cfg_attr(not(feature = "router"), allow(dead_code))]
+    pub(crate) fn unsigned(&mut self, key: &str, value: u64) {
+        self.key(key);
+        push_unsigned(self.out, value, 1);
+    }
+
+    /// A duration: in text as people read it (`61.2µs`, `3.25ms`, `1.500s`),
+    /// in JSON as seconds (`0.000061200`).
+    #[cfg_attr(not(feature = "router"), allow(dead_code))]
+    pub(crate) fn duration(&mut self, key: &str, value: Duration) {
+        self.key(key);
+        let nanos = value.subsec_nanos();
+        match self.format {
+            Format::Json => {
+                push_unsigned(self.out, value.as_secs(), 1);
+                self.out.push('.');
+                push_unsigned(self.out, u64::from(nanos), 9);
+            }
+            Format::Text => {
+                let (whole, fraction, digits, unit) = match value.as_nanos() {
+                    n if n < 1_000 => (n as u64, 0, 0, "ns"),
+                    n if n < 1_000_000 => ((n / 1_000) as u64, (n % 1_000 / 100) as u64, 1, "µs"),
+                    n if n < 1_000_000_000 => (
+                        (n / 1_000_000) as u64,
+                        (n % 1_000_000 / 10_000) as u64,
+                        2,
+                        "ms",
+                    ),
+                    _ => (value.as_secs(), u64::from(nanos / 1_000_000), 3, "s"),
+                };
+                push_unsigned(self.out, whole, 1);
+                if digits > 0 {
+                    self.out.push('.');
+                    push_unsigned(self.out, fraction, digits);
+                }
+                self.out.push_str(unit);
+            }
+        }
     }
 
     /// A field written as it displays in text, and as a JSON string.
@@ -163,6 +226,7 @@ fn cut(text: &str, cap: usize) -> (&str, bool) {
 
 /// `text` as an error message may echo it: whole when short, otherwise its
 /// first [`CLIENT_TEXT`] bytes and its length.
+#[cfg_attr(not(feature = "router"), allow(dead_code))]
 pub(crate) fn capped(text: &str) -> std::borrow::Cow<'_, str> {
     match cut(text, CLIENT_TEXT) {
         (_, false) => text.into(),
@@ -170,12 +234,19 @@ pub(crate) fn capped(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// Whether `text` may hold a control character: a C0 one, DEL, or (behind
+/// the lead byte 0xC2) a C1 one. A quick test on bytes; the slow path
+/// looks at characters.
+fn may_hold_control(text: &str) -> bool {
+    text.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2)
+}
+
 /// Appends `text` with its control characters escaped: one event stays one
 /// line, and a terminal shows escape sequences instead of obeying them.
 /// Beyond `cap` bytes, only its length is written.
 pub(crate) fn escape_into(line: &mut String, text: &str, cap: usize) {
     let (kept, was_cut) = cut(text, cap);
-    if !kept.chars().any(char::is_control) {
+    if !may_hold_control(kept) {
         line.push_str(kept);
     } else {
         for c in kept.chars() {
@@ -199,6 +270,14 @@ pub(crate) fn escape_into(line: &mut String, text: &str, cap: usize) {
 fn json_string(out: &mut String, text: &str, cap: usize) {
     let (kept, was_cut) = cut(text, cap);
     out.push('"');
+    if !may_hold_control(kept) && !kept.contains(['"', '\\']) {
+        out.push_str(kept);
+        if was_cut {
+            let _ = write!(out, "…({} bytes)", text.len());
+        }
+        out.push('"');
+        return;
+    }
     let mut plain = 0;
     for (index, c) in kept.char_indices() {
         let escaped = match c {
@@ -225,20 +304,66 @@ fn json_string(out: &mut String, text: &str, cap: usize) {
     out.push('"');
 }
 
+/// Appends `value` in decimal, zero-padded to `width` digits at least.
+fn push_unsigned(out: &mut String, mut value: u64, width: usize) {
+    let mut digits = [b'0'; 20];
+    let mut start = digits.len();
+    while value > 0 || start == digits.len() {
+        start -= 1;
+        digits[start] = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+    let start = start.min(digits.len().saturating_sub(width));
+    for &digit in &digits[start..] {
+        out.push(char::from(digit));
+    }
+}
+
 /// RFC 3339 in UTC with microseconds, e.g. `2026-11-26T23:21:50.603534Z`.
+/// Each thread keeps the text up to the second it last wrote: a busy log
+/// works out the date once a second, not once a line.
 pub(crate) fn timestamp(out: &mut String, now: SystemTime) {
+    thread_local! {
+        static SECOND: std::cell::RefCell<(u64, String)> =
+            const { std::cell::RefCell::new((u64::MAX, String::new())) };
+    }
     let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
     let seconds = since.as_secs();
+    let cached = SECOND.with(|second| {
+        let Ok(mut second) = second.try_borrow_mut() else {
+            return false;
+        };
+        if second.0 != seconds {
+            second.1.clear();
+            date_and_time(&mut second.1, seconds);
+            second.0 = seconds;
+        }
+        out.push_str(&second.1);
+        true
+    });
+    if !cached {
+        date_and_time(out, seconds);
+    }
+    push_unsigned(out, u64::from(since.subsec_micros()), 6);
+    out.push('Z');
+}
+
+/// `2026-11-26T23:21:50.` for a second since the epoch.
+fn date_and_time(out: &mut String, seconds: u64) {
     let (days, rest) = (seconds / 86_400, seconds % 86_400);
     let (year, month, day) = civil_from_days(days as i64);
-    let _ = write!(
-        out,
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60,
-        since.subsec_micros()
-    );
+    push_unsigned(out, year.max(0) as u64, 4);
+    for (separator, value) in [
+        ('-', u64::from(month)),
+        ('-', u64::from(day)),
+        ('T', rest / 3600),
+        (':', rest % 3600 / 60),
+        (':', rest % 60),
+    ] {
+        out.push(separator);
+        push_unsigned(out, value, 2);
+    }
+    out.push('.');
 }
 
 /// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
@@ -313,6 +438,48 @@ mod tests {
     }
 
     #[test]
+    fn numbers_and_durations_are_written_by_hand() {
+        let mut out = String::new();
+        push_unsigned(&mut out, 0, 1);
+        out.push(' ');
+        push_unsigned(&mut out, 7, 3);
+        out.push(' ');
+        push_unsigned(&mut out, u64::MAX, 1);
+        assert_eq!(out, "0 007 18446744073709551615");
+        let written = |format, duration| {
+            let mut out = String::new();
+            let mut line = Line::start(&mut out, format, UNIX_EPOCH, "INFO", "t");
+            line.duration("took", duration);
+            out.split_once("took")
+                .unwrap()
+                .1
+                .trim_matches(['=', '"', ':'])
+                .to_owned()
+        };
+        assert_eq!(written(Format::Text, Duration::from_nanos(999)), "999ns");
+        assert_eq!(
+            written(Format::Text, Duration::from_nanos(61_234)),
+            "61.2µs"
+        );
+        assert_eq!(
+            written(Format::Text, Duration::from_micros(3_256)),
+            "3.25ms"
+        );
+        assert_eq!(
+            written(Format::Text, Duration::from_millis(1_500)),
+            "1.500s"
+        );
+        assert_eq!(
+            written(Format::Json, Duration::from_nanos(61_234)),
+            "0.000061234"
+        );
+        assert_eq!(
+            written(Format::Json, Duration::from_millis(2_500)),
+            "2.500000000"
+        );
+    }
+
+    #[test]
     fn timestamps_are_rfc3339_utc() {
         let mut out = String::new();
         timestamp(
@@ -323,6 +490,10 @@ mod tests {
         let mut out = String::new();
         timestamp(&mut out, UNIX_EPOCH);
         assert_eq!(out, "1970-01-01T00:00:00.000000Z");
+        // The second is kept: the next line in it reuses it.
+        let mut out = String::new();
+        timestamp(&mut out, UNIX_EPOCH + Duration::from_micros(999_999));
+        assert_eq!(out, "1970-01-01T00:00:00.999999Z");
         assert_eq!(civil_from_days(11_016), (2000, 2, 29));
         assert_eq!(civil_from_days(-1), (1969, 12, 31));
     }

@@ -33,7 +33,9 @@ use tracing::field::{Field, Visit};
 use tracing::level_filters::LevelFilter;
 use tracing::{Event, Level, Metadata, Subscriber, span};
 
-pub(crate) use format::{CLIENT_TEXT, Format, capped};
+pub(crate) use format::Format;
+#[cfg(feature = "router")]
+pub(crate) use format::{CLIENT_TEXT, capped};
 use format::{Line, timestamp};
 
 /// How long a line may wait before the writer thread writes it.
@@ -201,13 +203,15 @@ pub(crate) fn catching<T>(f: impl FnOnce() -> T) -> T {
 
 /// Log lines dropped since the process started, because the sink could not
 /// keep up.
+#[cfg(feature = "router")]
 pub(crate) fn dropped_lines() -> u64 {
     DROPPED.load(Ordering::Relaxed)
 }
 
 /// One request a router answered, as its log line tells it.
+#[cfg(feature = "router")]
 pub(crate) struct Request<'a> {
-    /// Its id.
+    /// Its id: a [`crate::RequestId`]'s text, sane, so written as it is.
     pub(crate) id: &'a str,
     /// Its method, as sent.
     pub(crate) method: &'a str,
@@ -222,6 +226,7 @@ pub(crate) struct Request<'a> {
 }
 
 /// Logs a request a router answered (at `info`), in the log's format.
+#[cfg(feature = "router")]
 pub(crate) fn request(request: &Request<'_>) {
     let (Some(settings), Some(output)) = (SETTINGS.get(), OUTPUT.get()) else {
         return;
@@ -249,12 +254,13 @@ pub(crate) fn request(request: &Request<'_>) {
             }
         }
         line.text("ref", request.reference.unwrap_or("-"), CLIENT_TEXT);
-        line.number("status", request.status);
+        line.unsigned("status", request.status.into());
         match settings.format {
-            Format::Text => line.display("time", format_args!("{:?}", request.duration)),
-            Format::Json => line.number("duration", request.duration.as_secs_f64()),
+            Format::Text => line.duration("time", request.duration),
+            Format::Json => line.duration("duration", request.duration),
         }
-        line.text("id", request.id, CLIENT_TEXT);
+        // Ids are checked when they are taken: letters, digits and a few signs.
+        line.plain("id", request.id);
         line.finish();
         output.push(buffer);
     });
@@ -359,7 +365,7 @@ impl Subscriber for Logger {
             event.record(&mut Fields { line: &mut line });
             crate::context::with_current(|id| {
                 if let Some(id) = id {
-                    line.text("id", id.as_str(), CLIENT_TEXT);
+                    line.plain("id", id.as_str());
                 }
             });
             line.finish();

@@ -355,15 +355,15 @@ impl Shard {
     }
 
     /// A request starts (until the guard is dropped, however it ends).
-    pub(super) fn in_flight(self: &Arc<Self>) -> Gauged {
+    pub(super) fn in_flight(&self) -> Gauged<'_> {
         self.in_flight.fetch_add(1, Relaxed);
-        Gauged(self.clone(), |shard| &shard.in_flight)
+        Gauged(&self.in_flight)
     }
 
     /// A connection opens (until the guard is dropped).
-    pub(super) fn connection(self: &Arc<Self>) -> Gauged {
+    pub(super) fn connection(self: &Arc<Self>) -> Connection {
         self.connections.fetch_add(1, Relaxed);
-        Gauged(self.clone(), |shard| &shard.connections)
+        Connection(self.clone())
     }
 
     /// Which server thread counts here, and the next number of its
@@ -382,11 +382,20 @@ fn bump(counter: &AtomicU64, by: u64) {
 }
 
 /// Holds a gauge up by one until dropped.
-pub(super) struct Gauged(Arc<Shard>, fn(&Shard) -> &AtomicI64);
+pub(super) struct Gauged<'a>(&'a AtomicI64);
 
-impl Drop for Gauged {
+impl Drop for Gauged<'_> {
     fn drop(&mut self) {
-        (self.1)(&self.0).fetch_sub(1, Relaxed);
+        self.0.fetch_sub(1, Relaxed);
+    }
+}
+
+/// Holds the open connections gauge up by one until dropped.
+pub(super) struct Connection(Arc<Shard>);
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.0.connections.fetch_sub(1, Relaxed);
     }
 }
 

@@ -3,9 +3,11 @@
 //! the router's one table of statuses.
 
 use std::fmt::Write as _;
+use std::future::Future as _;
 use std::net::{IpAddr, SocketAddr};
 use std::ops::Range;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Instant;
 
 use anyhow::Context as _;
@@ -236,6 +238,9 @@ pub(super) struct Router {
     metrics: Metrics,
     /// Where fresh request ids come from.
     ids: Ids,
+    /// Serving without metrics and request ids, to measure their cost
+    /// (`POP_ROUTER_BARE=1`; a benchmark's switch, not an operator's).
+    bare: bool,
     /// What a bare request gets.
     example: String,
     /// `GET /openapi.json`.
@@ -284,7 +289,8 @@ impl Router {
             openapi,
             functions,
             metrics,
-            ids: Ids::new(),
+            ids: Ids::new(threads),
+            bare: std::env::var_os("POP_ROUTER_BARE").is_some_and(|bare| bare == "1"),
             budget: Arc::new(Semaphore::new(BODY_BUDGET_KIB)),
             blocking: tokio::runtime::Handle::current(),
             hub,
@@ -300,37 +306,45 @@ impl Router {
         self.metrics.shard(index)
     }
 
-    /// Answers one request, logs it and counts it. `close` is told when the
+    /// Answers one request, logs it and counts it. `close` is set when the
     /// connection must end after this answer (its body was not read to the
     /// end); `shard` is the calling server thread's.
     pub(super) async fn handle(
         &self,
         request: Request<Incoming>,
-        close: &tokio::sync::Notify,
+        close: &std::sync::atomic::AtomicBool,
         shard: &Arc<Shard>,
     ) -> Answer {
         let started = Instant::now();
+        if self.bare {
+            return self.handle_bare(request, close, started).await;
+        }
         let _in_flight = shard.in_flight();
-        let (id, header) = self.ids.of(request.headers().get(id::HEADER), shard);
+        let (id, header) = self.ids.of(id::sent(request.headers()), shard);
         let method = request.method().clone();
         let uri = request.uri().clone();
         let route = Route::of(uri.path());
         let mut called = Called::default();
-        // Everything logged while the request is served carries its id.
-        let answer = async {
-            match self.route(route, request, &mut called).await {
-                Ok(reply) => (reply, Outcome::Ok),
-                Err(rejection) => {
-                    if rejection.ends_connection() {
-                        close.notify_one();
+        // Everything logged while the request is served carries its id. The
+        // answer is pinned where it is: the scope holds a pointer to it, not
+        // a moved copy.
+        let (mut reply, outcome) = {
+            let answer = async {
+                match self.route(route, request, &mut called).await {
+                    Ok(reply) => (reply, Outcome::Ok),
+                    Err(rejection) => {
+                        if rejection.ends_connection() {
+                            close.store(true, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        let outcome = rejection.outcome();
+                        (rejection.into_reply(), outcome)
                     }
-                    let outcome = rejection.outcome();
-                    (rejection.into_reply(), outcome)
                 }
-            }
+            };
+            let answer = std::pin::pin!(answer);
+            id.clone().scope(answer).await
         };
-        let (mut reply, outcome) = id.clone().scope(answer).await;
-        reply.headers_mut().insert(id::HEADER, header);
+        reply.headers_mut().insert(id::HEADER.clone(), header);
         let took = started.elapsed();
         let target = called
             .target
@@ -343,6 +357,40 @@ impl Router {
             reference: called.reference.as_deref(),
             status: reply.status().as_u16(),
             duration: took,
+        });
+        reply
+    }
+
+    /// [`Router::handle`] without metrics and request ids (`POP_ROUTER_BARE`),
+    /// to measure what they cost.
+    async fn handle_bare(
+        &self,
+        request: Request<Incoming>,
+        close: &std::sync::atomic::AtomicBool,
+        started: Instant,
+    ) -> Answer {
+        let method = request.method().clone();
+        let uri = request.uri().clone();
+        let mut called = Called::default();
+        let reply = match self
+            .route(Route::of(uri.path()), request, &mut called)
+            .await
+        {
+            Ok(reply) => reply,
+            Err(rejection) => {
+                if rejection.ends_connection() {
+                    close.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+                rejection.into_reply()
+            }
+        };
+        crate::log::request(&crate::log::Request {
+            id: "-",
+            method: method.as_str(),
+            path: uri.path(),
+            reference: called.reference.as_deref(),
+            status: reply.status().as_u16(),
+            duration: started.elapsed(),
         });
         reply
     }
@@ -404,7 +452,9 @@ impl Router {
             Some(length) => self.share(length as usize, None).await?,
             None => None,
         };
-        let deadline = tokio::time::Instant::now() + BODY_TIMEOUT;
+        // Set when the body first makes the request wait: a body that came
+        // with its headers (most do) needs no timer at all.
+        let mut deadline = None;
         let mut body = body;
         // A body of known length is read into one buffer of that size: a
         // buffer grown by doubling leaves the allocator holes of every size,
@@ -414,10 +464,19 @@ impl Router {
         let mut collected: Vec<u8> = Vec::new();
         let mut total = 0;
         loop {
-            let stall = tokio::time::Instant::now() + BODY_IDLE_TIMEOUT;
-            let frame = tokio::time::timeout_at(stall.min(deadline), body.frame())
-                .await
-                .map_err(|_| Rejection::Timeout)?;
+            let mut next = std::pin::pin!(body.frame());
+            let ready = std::future::poll_fn(|cx| Poll::Ready(next.as_mut().poll(cx))).await;
+            let frame = match ready {
+                Poll::Ready(frame) => frame,
+                Poll::Pending => {
+                    let now = tokio::time::Instant::now();
+                    let deadline = *deadline.get_or_insert(now + BODY_TIMEOUT);
+                    let stall = now + BODY_IDLE_TIMEOUT;
+                    tokio::time::timeout_at(stall.min(deadline), next)
+                        .await
+                        .map_err(|_| Rejection::Timeout)?
+                }
+            };
             let Some(frame) = frame else { break };
             let frame = frame
                 .map_err(|err| Rejection::BadRequest(format!("cannot read the body: {err}")))?;

@@ -4,6 +4,7 @@ use std::convert::Infallible;
 use std::future::{Future, poll_fn};
 use std::pin::pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -93,6 +94,15 @@ pub(super) async fn run(
     }
 }
 
+/// What the requests of one connection share.
+struct Connection {
+    router: Arc<Router>,
+    shard: Arc<Shard>,
+    /// Set by a request whose body was not read to the end: the connection
+    /// must close once it has answered.
+    close: AtomicBool,
+}
+
 /// Serves one connection on its own task, holding its slot until it ends.
 fn serve(
     stream: tokio::net::TcpStream,
@@ -103,14 +113,19 @@ fn serve(
 ) {
     let _ = stream.set_nodelay(true);
     let open = shard.connection();
-    let (router, shard) = (router.clone(), shard.clone());
-    // hyper would wait for the rest of a body the router gave up on; told
-    // so, the connection task closes the connection once it has answered.
-    let close = Arc::new(tokio::sync::Notify::new());
-    let closer = close.clone();
+    // What every request of the connection shares, in one allocation.
+    let state = Arc::new(Connection {
+        router: router.clone(),
+        shard: shard.clone(),
+        close: AtomicBool::new(false),
+    });
+    let handler = state.clone();
     let service = hyper::service::service_fn(move |request| {
-        let (router, close, shard) = (router.clone(), close.clone(), shard.clone());
-        async move { Ok::<_, Infallible>(router.handle(request, &close, &shard).await) }
+        let state = handler.clone();
+        async move {
+            let answer = state.router.handle(request, &state.close, &state.shard);
+            Ok::<_, Infallible>(answer.await)
+        }
     });
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
@@ -123,12 +138,13 @@ fn serve(
     let connection = graceful.watch(connection);
     tokio::spawn(async move {
         let mut connection = pin!(connection);
-        let closing = closer.notified();
-        let mut closing = pin!(closing);
-        // A client that hangs up mid-request is its own business.
+        // A client that hangs up mid-request is its own business. The
+        // handler runs inside the connection's poll, so a close it asks for
+        // is seen right after that poll: no wake-up is needed.
         let ended = poll_fn(|cx| match connection.as_mut().poll(cx) {
             Poll::Ready(_) => Poll::Ready(true),
-            Poll::Pending => closing.as_mut().poll(cx).map(|()| false),
+            Poll::Pending if state.close.load(Ordering::Relaxed) => Poll::Ready(false),
+            Poll::Pending => Poll::Pending,
         })
         .await;
         if !ended {
