@@ -97,7 +97,7 @@ impl Templates {
         if self == Templates::Current {
             options.push((
                 "log_format",
-                r#"Opt::string("log_format", "text").help("How log lines are written: text, or json (one object per line)")"#,
+                r#"Opt::string("log_format", "text").help("Log lines as text, or json (one object per line)")"#,
                 None,
             ));
         }

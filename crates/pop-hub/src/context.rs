@@ -158,6 +158,7 @@ thread_local! {
 ///
 /// ```
 /// # extern crate pop_hub as pop;
+/// # pop::no_sites!();
 /// use pop::prelude::*;
 ///
 /// /// Which request am I serving?
@@ -165,7 +166,12 @@ thread_local! {
 /// pub fn whoami(_hub: &Hub) -> Option<String> {
 ///     pop::request_id().map(|id| id.to_string())
 /// }
-/// # pop::no_sites!();
+///
+/// # fn main() {
+/// let id = pop::RequestId::parse(b"req-7").expect("a sane id");
+/// assert_eq!(id.run(|| whoami(&Hub::default())).as_deref(), Some("req-7"));
+/// assert_eq!(whoami(&Hub::default()), None);
+/// # }
 /// ```
 pub fn request_id() -> Option<RequestId> {
     with_current(|id| id.cloned())

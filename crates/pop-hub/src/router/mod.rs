@@ -18,13 +18,18 @@
 //! | a large body while others hold the memory set aside for bodies | 503 | `busy` |
 //! | a `pre` contract refused the call (the error names it under `contract`) | 403 | `contract_refused` |
 //! | `GET /healthz` (no plugin is called) | 200 | |
+//! | `GET /metrics`: Prometheus text format 0.0.4 (see `metrics.rs`) | 200 | |
 //! | `GET /openapi.json`: an OpenAPI 3.1 document of the sub's functions | 200 | |
 //! | any other path | 404 | `not_found` |
-//! | a method other than GET or POST | 405 | `method_not_allowed` |
+//! | a method the path does not serve (`Allow` names those it does) | 405 | `method_not_allowed` |
 //!
-//! Every error body is `{"error": {"kind": "…", "message": "…"}}`. An
-//! explicit `null` kwarg counts as not given. Each request is logged as one
-//! line (control characters in what the client sent are escaped).
+//! `HEAD` is answered wherever `GET` is, without the body. Every error body
+//! is `{"error": {"kind": "…", "message": "…"}}`. An explicit `null` kwarg
+//! counts as not given. Every request has an id (the client's
+//! `X-Request-Id` when sane, else a fresh one), echoed in the answer and
+//! readable by the plugins it calls ([`crate::request_id`]). Each request is
+//! logged as one line with its id (what the client sent is escaped and
+//! capped), and counted for `/metrics`.
 //!
 //! The router keeps no state between requests, so any number of copies can
 //! serve behind a load balancer. It holds under hostile clients: headers
