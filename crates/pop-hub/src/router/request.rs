@@ -344,7 +344,8 @@ impl Router {
             let answer = std::pin::pin!(answer);
             id.clone().scope(answer).await
         };
-        reply.headers_mut().insert(id::HEADER.clone(), header);
+        // A reply of ours never has the header yet: appending skips the search.
+        reply.headers_mut().append(id::HEADER.clone(), header);
         let took = started.elapsed();
         let target = called
             .target
