@@ -361,9 +361,9 @@ impl Shard {
     }
 
     /// A connection opens (until the guard is dropped).
-    pub(super) fn connection(self: &Arc<Self>) -> Connection {
+    pub(super) fn connection(self: &Arc<Self>) -> OpenConnection {
         self.connections.fetch_add(1, Relaxed);
-        Connection(self.clone())
+        OpenConnection(self.clone())
     }
 
     /// Which server thread counts here, and the next number of its
@@ -391,9 +391,9 @@ impl Drop for Gauged<'_> {
 }
 
 /// Holds the open connections gauge up by one until dropped.
-pub(super) struct Connection(Arc<Shard>);
+pub(super) struct OpenConnection(Arc<Shard>);
 
-impl Drop for Connection {
+impl Drop for OpenConnection {
     fn drop(&mut self) {
         self.0.connections.fetch_sub(1, Relaxed);
     }
