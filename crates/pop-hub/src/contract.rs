@@ -70,6 +70,13 @@ impl Ctx {
         &self.reference
     }
 
+    /// The id of the request this call serves (a call through a router, or
+    /// one made inside such a call), as plugins read it with
+    /// [`crate::request_id`].
+    pub fn request_id(&self) -> Option<crate::RequestId> {
+        crate::request_id()
+    }
+
     /// The kwargs, as a JSON object (a direct typed call's arguments too).
     pub fn kwargs(&self) -> &Value {
         &self.kwargs

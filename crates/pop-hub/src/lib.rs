@@ -33,6 +33,7 @@ pub mod bus;
 mod call;
 mod chain;
 pub mod conf;
+mod context;
 pub mod contract;
 mod error;
 pub mod flow;
@@ -54,6 +55,7 @@ pub mod testing;
 
 pub use call::Call;
 pub use conf::{ConfigError, Dyne, Flag, Kind, Opt, Subcommand};
+pub use context::{RequestId, Scoped, request_id};
 pub use contract::{Ctx, Next};
 pub use error::CallError;
 pub use flow::{Input, Stage};
