@@ -441,6 +441,9 @@ fn a_beacon_and_flow_project_made_by_0_2_0_updates_passes_its_checks_and_runs() 
     let scratch = Scratch::new("bus-0.2.0");
     let project = scratch.join("streams");
     copy_dir(&fixture, &project);
+    // 0.2.0 vendored the same runtime into every project: the fixture keeps
+    // one copy, in the `poppy` project beside it.
+    copy_dir(&fixture.join("../poppy/runtime"), &project.join("runtime"));
     ok(pop_create(&project, &["update"]));
     let ticks = read(&project.join("src/events/ticks.rs"));
     assert!(ticks.contains("(a user edit)"), "{ticks}");

@@ -58,8 +58,10 @@ struct Block {
 
 /// What a page asks for, in order.
 enum Step {
-    /// A command: its words, and its line in the page.
-    Command(Vec<String>, usize),
+    /// A command: its words, its line in the page, and the counts its
+    /// shown output claims (`(49 created, 0 edited, 0 overwritten)`), which
+    /// the real output must match.
+    Command(Vec<String>, usize, Option<String>),
     /// A file to write: its path and contents, and the line of its block.
     Write(String, String, usize),
 }
@@ -160,13 +162,19 @@ fn steps(page: &str) -> Vec<Step> {
             "console" => {
                 for (offset, line) in block.lines.iter().enumerate() {
                     let Some(command) = line.strip_prefix("$ ") else {
+                        // Shown output: a summary's counts belong to the command above.
+                        if let (Some(counts), Some(Step::Command(_, _, claimed))) =
+                            (summary_counts(line), steps.last_mut())
+                        {
+                            *claimed = Some(counts);
+                        }
                         continue;
                     };
                     let line = block.line + 1 + offset;
                     let words = words(command);
                     match words.first().map(String::as_str) {
                         Some("cd" | "pop-create" | "cargo") => {
-                            steps.push(Step::Command(words, line));
+                            steps.push(Step::Command(words, line, None));
                         }
                         // Shown against a running router; its protocol is
                         // tested end to end elsewhere.
@@ -203,6 +211,20 @@ fn steps(page: &str) -> Vec<Step> {
     steps
 }
 
+/// `49 created, 0 edited, 0 overwritten` from a summary line a page shows.
+fn summary_counts(line: &str) -> Option<String> {
+    let start = line.find('(')? + 1;
+    let end = start + line[start..].find(" overwritten")? + " overwritten".len();
+    let counts = &line[start..end];
+    counts
+        .split(", ")
+        .all(|part| {
+            part.split_once(' ')
+                .is_some_and(|(n, _)| n.parse::<u32>().is_ok())
+        })
+        .then(|| counts.to_owned())
+}
+
 /// The pages the README lists under `## Pages`, in order.
 fn listed_pages() -> Vec<String> {
     let readme = read_page("README.md");
@@ -222,7 +244,7 @@ fn listed_pages() -> Vec<String> {
 
 /// Runs one command of a page in `dir`, and returns the directory the
 /// next command runs in.
-fn run(page: &str, line: usize, words: &[String], dir: &Path) -> PathBuf {
+fn run(page: &str, line: usize, words: &[String], claimed: Option<&str>, dir: &Path) -> PathBuf {
     let args: Vec<&str> = words[1..].iter().map(String::as_str).collect();
     let output: Output = match words[0].as_str() {
         "cd" => {
@@ -251,6 +273,14 @@ fn run(page: &str, line: usize, words: &[String], dir: &Path) -> PathBuf {
         text(&output.stdout),
         text(&output.stderr)
     );
+    if let Some(claimed) = claimed {
+        assert!(
+            text(&output.stderr).contains(&format!("({claimed}")),
+            "{page}:{line}: the page shows ({claimed}), but `{}` said:\n{}",
+            words.join(" "),
+            text(&output.stderr)
+        );
+    }
     dir.to_path_buf()
 }
 
@@ -280,7 +310,7 @@ fn every_page_that_writes_code_then_tests_it() {
             continue;
         };
         let tested = steps[last_write..].iter().any(|step| {
-            matches!(step, Step::Command(words, _) if words.len() > 1 && words[0] == "cargo" && words[1] == "test")
+            matches!(step, Step::Command(words, _, _) if words.len() > 1 && words[0] == "cargo" && words[1] == "test")
         });
         assert!(tested, "{page}: no `$ cargo test` after its last file");
     }
@@ -295,8 +325,8 @@ fn the_guide_builds_its_app_page_by_page() {
         let started = Instant::now();
         for step in steps(page) {
             match step {
-                Step::Command(words, line) => {
-                    dir = run(page, line, &words, &dir);
+                Step::Command(words, line, claimed) => {
+                    dir = run(page, line, &words, claimed.as_deref(), &dir);
                     commands += 1;
                 }
                 Step::Write(path, contents, line) => {
