@@ -52,10 +52,11 @@ pub fn bind<P: Params>(kwargs: Kwargs<'_>, params: P) -> Result<P, CallError> {
         }
     };
     outcome.map_err(|err| {
-        problem.unwrap_or_else(|| CallError::BadArguments {
-            reference: String::new(),
-            parameter: None,
-            message: format!("the kwargs are not JSON: {}", without_position(&err)),
+        problem.unwrap_or_else(|| {
+            CallError::bad_arguments(format!(
+                "the kwargs are not JSON: {}",
+                without_position(&err)
+            ))
         })
     })
 }
@@ -72,11 +73,7 @@ fn json_kind(text: &str) -> Option<&'static str> {
 }
 
 fn not_an_object(kind: &str) -> CallError {
-    CallError::BadArguments {
-        reference: String::new(),
-        parameter: None,
-        message: format!("kwargs must be a JSON object, not {kind}"),
-    }
+    CallError::bad_arguments(format!("kwargs must be a JSON object, not {kind}"))
 }
 
 /// A serde error's message without serde_json's ` at line L column C`: the
@@ -445,16 +442,13 @@ pub fn reply_value<T: Serialize>(value: T, want: Want) -> Result<Reply, CallErro
     Reply::of(&value, want)
 }
 
-/// A plugin's `Result`: its value as the caller wants it, or [`CallError::Failed`].
+/// A plugin's `Result`: its value as the caller wants it, or a failure ([`crate::Cause::Failed`]).
 pub fn reply_result<T: Serialize, E: Into<anyhow::Error>>(
     result: Result<T, E>,
     want: Want,
 ) -> Result<Reply, CallError> {
     match result {
         Ok(value) => Reply::of(&value, want),
-        Err(error) => Err(CallError::Failed {
-            reference: String::new(),
-            error: error.into(),
-        }),
+        Err(error) => Err(CallError::failed(error)),
     }
 }

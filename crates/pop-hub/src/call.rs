@@ -17,7 +17,7 @@ use crate::plugin::{BoxFuture, Kwargs, PluginCall, Reply, Want};
 ///
 /// A plain `fn` plugin runs on the first poll, with nothing allocated; an
 /// `async fn` plugin's future is boxed by its shim. A panic in either is
-/// caught and returned as [`CallError::Panicked`].
+/// caught and returned as an error ([`crate::Cause::Panicked`]).
 #[must_use = "a call does nothing until it is awaited"]
 pub struct Call<'a> {
     invocation: Invocation<'a>,
@@ -108,10 +108,9 @@ impl<'a> Invocation<'a> {
         let mut cx = Context::from_waker(std::task::Waker::noop());
         match std::pin::pin!(self).poll(&mut cx) {
             Poll::Ready(result) => result,
-            Poll::Pending => Err(CallError::Failed {
-                reference: String::new(),
-                error: anyhow::anyhow!("an async plugin was called as a blocking one"),
-            }),
+            Poll::Pending => Err(CallError::failed(anyhow::anyhow!(
+                "an async plugin was called as a blocking one"
+            ))),
         }
     }
 }
@@ -143,14 +142,10 @@ impl Future for Invocation<'_> {
     }
 }
 
-/// Runs `f`, turning a panic into [`CallError::Panicked`].
+/// Runs `f`, turning a panic into an error ([`crate::Cause::Panicked`]).
 pub(crate) fn catch<T>(f: impl FnOnce() -> T) -> Result<T, CallError> {
-    crate::log::catching(|| catch_unwind(AssertUnwindSafe(f))).map_err(|payload| {
-        CallError::Panicked {
-            reference: String::new(),
-            message: panic_message(&*payload),
-        }
-    })
+    crate::log::catching(|| catch_unwind(AssertUnwindSafe(f)))
+        .map_err(|payload| CallError::panicked(panic_message(&*payload)))
 }
 
 pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {

@@ -179,12 +179,9 @@ pub struct Conv<R> {
 /// A contract gave a result the function's return type cannot hold: an
 /// error naming the contract, on every path alike.
 fn misfit(contract: &'static str, why: String) -> CallError {
-    CallError::Failed {
-        reference: String::new(),
-        error: anyhow::anyhow!(
-            "the contract `{contract}` gave a result that does not fit the function's return type: {why}"
-        ),
-    }
+    CallError::failed(anyhow::anyhow!(
+        "the contract `{contract}` gave a result that does not fit the function's return type: {why}"
+    ))
 }
 
 /// Runs one contract function: its panic is reported as the contract's, for
@@ -207,29 +204,19 @@ async fn guarded_async<T>(
 }
 
 fn refused(contract: &'static str, reference: &str, err: &anyhow::Error) -> CallError {
-    CallError::Refused {
-        reference: reference.to_owned(),
-        contract,
-        message: format!("{err:#}"),
-    }
+    CallError::refused(reference, contract, format!("{err:#}"))
 }
 
 /// A contract's error: a call's own error passes through `call` contracts.
 fn failed(contract: &'static str, err: anyhow::Error) -> CallError {
     match err.downcast::<CallError>() {
         Ok(call) => call,
-        Err(err) => CallError::Failed {
-            reference: String::new(),
-            error: err.context(format!("the contract `{contract}` failed")),
-        },
+        Err(err) => CallError::failed(err.context(format!("the contract `{contract}` failed"))),
     }
 }
 
 fn stand_in_failed(err: anyhow::Error) -> CallError {
-    CallError::Failed {
-        reference: String::new(),
-        error: err.context("the stand-in failed"),
-    }
+    CallError::failed(err.context("the stand-in failed"))
 }
 
 fn run_pre(hub: &Hub, ctx: &Ctx, site: &Site) -> Result<(), CallError> {

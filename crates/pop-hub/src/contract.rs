@@ -18,7 +18,7 @@
 //! (`contracts/math.rs`, then `contracts/init.rs`), and in each the
 //! function's before the file's (`pre_fib`, then `pre`). Every `pre` runs,
 //! in that order, before the call; an `Err` stops the call, which fails with
-//! [`CallError::Refused`] naming the contract. Then the one `call` contract,
+//! an error ([`crate::Cause::Refused`]) naming the contract. Then the one `call` contract,
 //! if any, runs in place of the function (it may call it through `next`);
 //! two `call` contracts for one function are a build error. Then every
 //! `post` runs, in the same order, and may replace the result.

@@ -2,48 +2,48 @@
 
 use std::fmt;
 
-/// Why a call by reference did not produce a value.
-///
-/// Each kind maps onto one answer a router gives: an unknown reference is
-/// "not found", bad arguments are the caller's fault, and a plugin's own error
-/// or panic is the server's.
+/// Why a call by reference did not produce a value: the function called
+/// (its reference), and what went wrong ([`Cause`]).
+#[derive(Debug)]
+pub struct CallError {
+    /// The reference called; empty until the hub, which knows it, fills
+    /// it in (a plugin's shim does not know its own).
+    reference: String,
+    cause: Cause,
+}
+
+/// What went wrong in a call. Each cause maps onto one answer a router
+/// gives: an unknown reference is "not found", bad arguments are the
+/// caller's fault, a refusal is "forbidden", and a plugin's own error or
+/// panic is the server's.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum CallError {
+pub enum Cause {
     /// No callable function has this reference (or its sub was not added).
     UnknownRef {
-        /// The reference as the caller gave it.
-        reference: String,
         /// Why it is unknown, for the message.
         reason: String,
     },
     /// The kwargs did not fit the function's parameters.
     BadArguments {
-        /// The function's reference.
-        reference: String,
         /// The parameter at fault, when there is one.
         parameter: Option<String>,
         /// What was wrong.
         message: String,
     },
-    /// The plugin ran and returned an error.
+    /// The plugin (or a contract around it) ran and returned an error.
     Failed {
-        /// The function's reference.
-        reference: String,
-        /// The plugin's error.
+        /// The error.
         error: anyhow::Error,
     },
-    /// The plugin panicked; the panic was caught and the hub stays usable.
+    /// The plugin, or a contract around it, panicked; the panic was caught
+    /// and the hub stays usable.
     Panicked {
-        /// The function's reference.
-        reference: String,
-        /// The panic message.
+        /// The panic message (naming the contract when it was one's).
         message: String,
     },
     /// A `pre` contract refused the call.
     Refused {
-        /// The function's reference.
-        reference: String,
         /// The contract that refused, e.g. `rpc.contracts.math.pre_fib`.
         contract: &'static str,
         /// Why.
@@ -52,68 +52,120 @@ pub enum CallError {
 }
 
 impl CallError {
+    /// An error of `cause`, whose reference the hub fills in.
+    pub(crate) fn new(cause: Cause) -> Self {
+        CallError {
+            reference: String::new(),
+            cause,
+        }
+    }
+
+    /// An unknown reference, as the caller wrote it.
+    pub(crate) fn unknown_ref(reference: impl Into<String>, reason: impl Into<String>) -> Self {
+        CallError {
+            reference: reference.into(),
+            cause: Cause::UnknownRef {
+                reason: reason.into(),
+            },
+        }
+    }
+
+    /// Kwargs that do not fit, without a parameter to blame.
+    pub(crate) fn bad_arguments(message: impl Into<String>) -> Self {
+        CallError::new(Cause::BadArguments {
+            parameter: None,
+            message: message.into(),
+        })
+    }
+
+    /// One argument that does not fit its parameter.
+    pub(crate) fn bad_argument(parameter: &str, message: impl Into<String>) -> Self {
+        CallError::new(Cause::BadArguments {
+            parameter: Some(parameter.to_owned()),
+            message: message.into(),
+        })
+    }
+
+    /// The plugin's (or a contract's) error.
+    pub(crate) fn failed(error: impl Into<anyhow::Error>) -> Self {
+        CallError::new(Cause::Failed {
+            error: error.into(),
+        })
+    }
+
+    /// A caught panic.
+    pub(crate) fn panicked(message: impl Into<String>) -> Self {
+        CallError::new(Cause::Panicked {
+            message: message.into(),
+        })
+    }
+
+    /// A `pre` contract's refusal of the call of `reference`.
+    pub(crate) fn refused(reference: &str, contract: &'static str, message: String) -> Self {
+        CallError {
+            reference: reference.to_owned(),
+            cause: Cause::Refused { contract, message },
+        }
+    }
+
+    /// What went wrong.
+    pub fn cause(&self) -> &Cause {
+        &self.cause
+    }
+
     /// The error's kind in snake_case, as routers report it: `unknown_ref`,
     /// `bad_arguments`, `plugin_error`, `panic` or `contract_refused`.
     pub fn kind(&self) -> &'static str {
-        match self {
-            CallError::UnknownRef { .. } => "unknown_ref",
-            CallError::BadArguments { .. } => "bad_arguments",
-            CallError::Failed { .. } => "plugin_error",
-            CallError::Panicked { .. } => "panic",
-            CallError::Refused { .. } => "contract_refused",
+        match self.cause {
+            Cause::UnknownRef { .. } => "unknown_ref",
+            Cause::BadArguments { .. } => "bad_arguments",
+            Cause::Failed { .. } => "plugin_error",
+            Cause::Panicked { .. } => "panic",
+            Cause::Refused { .. } => "contract_refused",
         }
     }
 
     /// The reference of the call that failed.
     pub fn reference(&self) -> &str {
-        match self {
-            CallError::UnknownRef { reference, .. }
-            | CallError::BadArguments { reference, .. }
-            | CallError::Failed { reference, .. }
-            | CallError::Panicked { reference, .. }
-            | CallError::Refused { reference, .. } => reference,
-        }
+        &self.reference
     }
 
-    /// The parameter a `BadArguments` error is about.
+    /// The parameter a bad-arguments error is about.
     pub fn parameter(&self) -> Option<&str> {
-        match self {
-            CallError::BadArguments { parameter, .. } => parameter.as_deref(),
+        match &self.cause {
+            Cause::BadArguments { parameter, .. } => parameter.as_deref(),
             _ => None,
         }
     }
 
-    pub(crate) fn bad_argument(parameter: &str, message: impl Into<String>) -> Self {
-        CallError::BadArguments {
-            reference: String::new(),
-            parameter: Some(parameter.to_owned()),
-            message: message.into(),
+    /// The contract that refused the call, for a refusal.
+    pub fn contract(&self) -> Option<&'static str> {
+        match self.cause {
+            Cause::Refused { contract, .. } => Some(contract),
+            _ => None,
         }
     }
 
     /// A panic caught around a contract is the contract's, not the function's.
     pub(crate) fn in_contract(self, contract: &'static str) -> Self {
-        match self {
-            CallError::Panicked { reference, message } => CallError::Panicked {
-                reference,
-                message: format!("in the contract `{contract}`: {message}"),
+        match self.cause {
+            Cause::Panicked { message } => CallError {
+                reference: self.reference,
+                cause: Cause::Panicked {
+                    message: format!("in the contract `{contract}`: {message}"),
+                },
             },
-            other => other,
+            cause => CallError {
+                reference: self.reference,
+                cause,
+            },
         }
     }
 
     /// Shims do not know their own reference; the hub fills it in.
     pub(crate) fn with_reference(mut self, full: &str) -> Self {
-        match &mut self {
-            CallError::UnknownRef { reference, .. }
-            | CallError::BadArguments { reference, .. }
-            | CallError::Failed { reference, .. }
-            | CallError::Panicked { reference, .. }
-            | CallError::Refused { reference, .. } => {
-                if reference.is_empty() {
-                    full.clone_into(reference);
-                }
-            }
+        if self.reference.is_empty() {
+            full.clone_into(&mut self.reference);
         }
         self
     }
@@ -121,33 +173,28 @@ impl CallError {
 
 impl fmt::Display for CallError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CallError::UnknownRef { reference, reason } => {
+        let reference = &self.reference;
+        match &self.cause {
+            Cause::UnknownRef { reason } => {
                 write!(f, "unknown reference `{reference}`: {reason}")
             }
-            CallError::BadArguments {
-                reference,
+            Cause::BadArguments {
                 parameter: Some(parameter),
                 message,
             } => {
                 write!(f, "bad argument `{parameter}` for `{reference}`: {message}")
             }
-            CallError::BadArguments {
-                reference,
+            Cause::BadArguments {
                 parameter: None,
                 message,
             } => {
                 write!(f, "bad arguments for `{reference}`: {message}")
             }
-            CallError::Failed { reference, error } => write!(f, "`{reference}` failed: {error:#}"),
-            CallError::Panicked { reference, message } => {
+            Cause::Failed { error } => write!(f, "`{reference}` failed: {error:#}"),
+            Cause::Panicked { message } => {
                 write!(f, "`{reference}` panicked: {message}")
             }
-            CallError::Refused {
-                reference,
-                contract,
-                message,
-            } => write!(
+            Cause::Refused { contract, message } => write!(
                 f,
                 "the contract `{contract}` refused the call of `{reference}`: {message}"
             ),

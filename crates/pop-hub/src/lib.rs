@@ -57,7 +57,7 @@ pub use call::Call;
 pub use conf::{ConfigError, Dyne, Flag, Kind, Opt, Subcommand};
 pub use context::{RequestId, Scoped, request_id};
 pub use contract::{Ctx, Next};
-pub use error::CallError;
+pub use error::{CallError, Cause};
 pub use flow::{Input, Stage};
 pub use hub::{Function, Hub, Sub};
 pub use plugin::Param;

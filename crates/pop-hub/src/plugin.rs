@@ -88,22 +88,17 @@ impl Kwargs<'_> {
     pub fn into_value(self) -> Result<Value, CallError> {
         let value = match self {
             Kwargs::Value(value) => value,
-            Kwargs::Json(text) => {
-                serde_json::from_str(text).map_err(|err| CallError::BadArguments {
-                    reference: String::new(),
-                    parameter: None,
-                    message: format!("the kwargs are not JSON: {err}"),
-                })?
-            }
+            Kwargs::Json(text) => serde_json::from_str(text).map_err(|err| {
+                CallError::bad_arguments(format!("the kwargs are not JSON: {err}"))
+            })?,
         };
         match value {
             Value::Null => Ok(Value::Object(Default::default())),
             Value::Object(_) => Ok(value),
-            other => Err(CallError::BadArguments {
-                reference: String::new(),
-                parameter: None,
-                message: format!("kwargs must be a JSON object, not {}", json_type(&other)),
-            }),
+            other => Err(CallError::bad_arguments(format!(
+                "kwargs must be a JSON object, not {}",
+                json_type(&other)
+            ))),
         }
     }
 }
@@ -129,9 +124,10 @@ pub enum Reply {
 impl Reply {
     /// Serializes `value` in the form `want` asks for.
     pub fn of<T: Serialize + ?Sized>(value: &T, want: Want) -> Result<Reply, CallError> {
-        let failed = |err: serde_json::Error| CallError::Failed {
-            reference: String::new(),
-            error: anyhow::Error::new(err).context("the return value cannot be turned into JSON"),
+        let failed = |err: serde_json::Error| {
+            CallError::failed(
+                anyhow::Error::new(err).context("the return value cannot be turned into JSON"),
+            )
         };
         match want {
             Want::Value => serde_json::to_value(value)
@@ -145,10 +141,7 @@ impl Reply {
     pub fn into_value(self) -> Result<Value, CallError> {
         match self {
             Reply::Value(value) => Ok(value),
-            Reply::Json(bytes) => serde_json::from_slice(&bytes).map_err(|err| CallError::Failed {
-                reference: String::new(),
-                error: anyhow::Error::new(err),
-            }),
+            Reply::Json(bytes) => serde_json::from_slice(&bytes).map_err(CallError::failed),
         }
     }
 }

@@ -53,10 +53,7 @@ pub fn kwargs(pairs: Vec<(&str, Value)>) -> Value {
 
 /// A plugin's own error, as a failed call.
 pub fn failed<E: Into<anyhow::Error>>(error: E) -> CallError {
-    CallError::Failed {
-        reference: String::new(),
-        error: error.into(),
-    }
+    CallError::failed(error)
 }
 
 /// A message as an error.

@@ -124,13 +124,13 @@ pub(crate) fn failure(kind: &str, message: impl Into<String>) -> Map<String, Val
 fn call_failure(hub: &Hub, err: &CallError, routers: &[&str]) -> Map<String, Value> {
     let mut object = failure(err.kind(), err.to_string());
     object.insert("reference".into(), err.reference().into());
-    if let CallError::Refused { contract, .. } = err {
-        object.insert("contract".into(), (*contract).into());
+    if let Some(contract) = err.contract() {
+        object.insert("contract".into(), contract.into());
     }
     if let Some(parameter) = err.parameter() {
         object.insert("parameter".into(), parameter.into());
     }
-    if matches!(err, CallError::UnknownRef { .. }) {
+    if matches!(err.cause(), crate::Cause::UnknownRef { .. }) {
         object.insert("known".into(), known(hub, routers).into());
     }
     object

@@ -71,7 +71,7 @@ impl Hub {
     /// run hooks it returns at once.
     ///
     /// Ctrl-C or SIGTERM asks the hooks to stop; whatever they are doing,
-    /// the process ends within [`GRACE`] of it (exit 0), and at once on a
+    /// the process ends within the grace period, 12 s, of it (exit 0), and at once on a
     /// second signal (exit 130). Signals are watched on a thread of their
     /// own, so hooks or plugins that block every worker cannot delay them.
     /// A hook's error stops the others and is returned.

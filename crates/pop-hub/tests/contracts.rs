@@ -567,13 +567,9 @@ fn an_async_pre_refuses_naming_itself_and_lets_allowed_values_through() {
     let hub = hub();
     let err = call(&hub, "rpc.math.fib", json!({"num": 91})).unwrap_err();
     assert_eq!(err.kind(), "contract_refused");
-    match &err {
-        CallError::Refused {
-            reference,
-            contract,
-            message,
-        } => {
-            assert_eq!(reference, "rpc.math.fib");
+    assert_eq!(err.reference(), "rpc.math.fib");
+    match err.cause() {
+        pop::Cause::Refused { contract, message } => {
             assert_eq!(*contract, "rpc.contracts.math.pre_fib");
             assert_eq!(message, "fib is served up to 90");
         }

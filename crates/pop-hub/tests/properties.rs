@@ -163,7 +163,7 @@ fn bad_arguments(
     outcome: Result<Value, CallError>,
 ) -> Result<CallError, TestCaseError> {
     match outcome {
-        Err(err @ CallError::BadArguments { .. }) => {
+        Err(err) if matches!(err.cause(), pop::Cause::BadArguments { .. }) => {
             prop_assert_eq!(err.kind(), "bad_arguments");
             prop_assert_eq!(err.reference(), reference);
             Ok(err)

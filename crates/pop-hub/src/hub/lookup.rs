@@ -86,10 +86,7 @@ impl Hub {
         // Through an alias, the sub's own name: declined plugins are kept under it.
         let top = self.aliases.get(named).copied().unwrap_or(named);
         match self.subs.get(top) {
-            None => CallError::UnknownRef {
-                reference: reference.to_owned(),
-                reason: format!("there is no sub named `{top}`"),
-            },
+            None => CallError::unknown_ref(reference, format!("there is no sub named `{top}`")),
             Some(sub) => self.unknown_in(sub, reference, relative),
         }
     }
@@ -106,10 +103,7 @@ impl Hub {
             }
             None => format!("sub `{path}` has no plugin function with this reference"),
         };
-        CallError::UnknownRef {
-            reference: reference.to_owned(),
-            reason,
-        }
+        CallError::unknown_ref(reference, reason)
     }
 
     /// The other names of the top-level sub `name` (its `ALIASES`), sorted.

@@ -75,7 +75,7 @@ impl Function {
     }
 
     /// Calls it with JSON kwargs. A panic inside the plugin is caught and
-    /// returned as [`CallError::Panicked`].
+    /// returned as an error ([`crate::Cause::Panicked`]).
     pub fn call<'a>(&'a self, hub: &'a Hub, kwargs: Value) -> Call<'a> {
         Call::new(self.invoke(hub, Kwargs::Value(kwargs), Want::Value))
     }

@@ -27,7 +27,7 @@ use super::{BODY_IDLE_TIMEOUT, BODY_LIMIT, BODY_TIMEOUT};
 use crate::hub::Function;
 use crate::log::capped;
 use crate::plugin::{Kwargs, Reply, Want};
-use crate::{CallError, Hub};
+use crate::{CallError, Cause, Hub};
 
 /// Bodies up to this size need no share of the budget: the connection cap
 /// bounds what they can hold.
@@ -129,11 +129,13 @@ impl Rejection {
             Rejection::Timeout => StatusCode::REQUEST_TIMEOUT,
             Rejection::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Rejection::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Rejection::Call(CallError::UnknownRef { .. }) => StatusCode::NOT_FOUND,
-            Rejection::Call(CallError::BadArguments { .. }) => StatusCode::BAD_REQUEST,
-            // The server understood the call and one of its sub's rules refuses it.
-            Rejection::Call(CallError::Refused { .. }) => StatusCode::FORBIDDEN,
-            Rejection::Call(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Rejection::Call(err) => match err.cause() {
+                Cause::UnknownRef { .. } => StatusCode::NOT_FOUND,
+                Cause::BadArguments { .. } => StatusCode::BAD_REQUEST,
+                // The server understood the call and one of its sub's rules refuses it.
+                Cause::Refused { .. } => StatusCode::FORBIDDEN,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            },
         }
     }
 
@@ -203,7 +205,7 @@ impl Rejection {
             if let Some(parameter) = err.parameter() {
                 detail["parameter"] = json!(parameter);
             }
-            if let CallError::Refused { contract, .. } = err {
+            if let Some(contract) = err.contract() {
                 detail["contract"] = json!(contract);
             }
         }
@@ -553,19 +555,17 @@ impl Router {
             // The hub says why, as for any call; what the client sent is capped.
             return Err(match self.hub.sub(&self.sub) {
                 Some(sub) => self.hub.unknown_in(sub, &capped(reference), reference),
-                None => CallError::UnknownRef {
-                    reference: capped(reference).into_owned(),
-                    reason: format!("the router's sub `{}` is gone", self.sub),
-                },
+                None => CallError::unknown_ref(
+                    capped(reference),
+                    format!("the router's sub `{}` is gone", self.sub),
+                ),
             });
         };
         called.target = Some(*target);
         let json = |reply| match reply {
             Reply::Json(bytes) => Ok(bytes),
-            Reply::Value(value) => serde_json::to_vec(&value).map_err(|err| CallError::Failed {
-                reference: reference.to_owned(),
-                error: err.into(),
-            }),
+            Reply::Value(value) => serde_json::to_vec(&value)
+                .map_err(|err| CallError::failed(err).with_reference(reference)),
         };
         if !function.is_blocking() {
             let kwargs = kwargs_of(&body, kwargs);
@@ -585,10 +585,10 @@ impl Router {
             }
         });
         let reply = blocking.await.unwrap_or_else(|err| {
-            Err(CallError::Panicked {
-                reference: reference.to_owned(),
-                message: format!("the blocking call did not finish: {err}"),
-            })
+            Err(
+                CallError::panicked(format!("the blocking call did not finish: {err}"))
+                    .with_reference(reference),
+            )
         })?;
         json(reply)
     }
