@@ -332,6 +332,7 @@ fn refusal(text: &str, err: &toml::de::Error) -> Error {
         }
         None => String::new(),
     };
+    let what = crate::error::one_line(&what);
     Error::failure(format!("{FILE} cannot be used: {at}{what}")).hint(
         "restore it from version control (it may not be what pop-create wrote); nothing was written",
     )
