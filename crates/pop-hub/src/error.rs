@@ -123,25 +123,39 @@ impl fmt::Display for CallError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CallError::UnknownRef { reference, reason } => {
-                write!(f, "unknown reference `{reference}`: {reason}")
+                write!(
+                    f,
+                    "unknown reference `{}`: {}",
+                    Quoted(reference),
+                    Quoted(reason)
+                )
             }
             CallError::BadArguments {
                 reference,
                 parameter: Some(parameter),
                 message,
-            } => {
-                write!(f, "bad argument `{parameter}` for `{reference}`: {message}")
-            }
+            } => write!(
+                f,
+                "bad argument `{}` for `{}`: {}",
+                Quoted(parameter),
+                Quoted(reference),
+                Quoted(message)
+            ),
             CallError::BadArguments {
                 reference,
                 parameter: None,
                 message,
-            } => {
-                write!(f, "bad arguments for `{reference}`: {message}")
+            } => write!(
+                f,
+                "bad arguments for `{}`: {}",
+                Quoted(reference),
+                Quoted(message)
+            ),
+            CallError::Failed { reference, error } => {
+                write!(f, "`{}` failed: {error:#}", Quoted(reference))
             }
-            CallError::Failed { reference, error } => write!(f, "`{reference}` failed: {error:#}"),
             CallError::Panicked { reference, message } => {
-                write!(f, "`{reference}` panicked: {message}")
+                write!(f, "`{}` panicked: {message}", Quoted(reference))
             }
             CallError::Refused {
                 reference,
@@ -149,12 +163,58 @@ impl fmt::Display for CallError {
                 message,
             } => write!(
                 f,
-                "the contract `{contract}` refused the call of `{reference}`: {message}"
+                "the contract `{contract}` refused the call of `{}`: {message}",
+                Quoted(reference)
             ),
         }
+    }
+}
+
+/// Text that may come from a caller (a reference, a kwarg's name, what
+/// did not bind), shown on one line: its control characters escaped, so a
+/// message cannot break a line or send a terminal escape.
+struct Quoted<'a>(&'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.0.contains(char::is_control) {
+            return f.write_str(self.0);
+        }
+        for c in self.0.chars() {
+            match c.is_control() {
+                true => write!(f, "{}", c.escape_default())?,
+                false => write!(f, "{c}")?,
+            }
+        }
+        Ok(())
     }
 }
 
 // No `source`: `Display` already shows a failed plugin's error with its
 // causes, and a report that walked the sources too would repeat them.
 impl std::error::Error for CallError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the kwargs fuzz target: `hub.call("\u{b}fz.calc.maybe", …)`
+    /// failed with a message holding the control character itself.
+    #[test]
+    fn what_a_caller_sent_is_shown_on_one_line() {
+        let unknown = CallError::UnknownRef {
+            reference: "\u{b}fz.calc".into(),
+            reason: "there is no sub named `\u{b}fz`".into(),
+        };
+        assert_eq!(
+            unknown.to_string(),
+            "unknown reference `\\u{b}fz.calc`: there is no sub named `\\u{b}fz`"
+        );
+        let bad = CallError::bad_argument("a\nb", "unknown argument").with_reference("x.y\r");
+        assert_eq!(
+            bad.to_string(),
+            "bad argument `a\\nb` for `x.y\\r`: unknown argument"
+        );
+        assert_eq!(bad.parameter(), Some("a\nb"), "the fields stay as sent");
+    }
+}
