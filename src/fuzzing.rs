@@ -33,6 +33,13 @@ pub fn record(text: &str) {
 /// options and flags it lacks) only appends; removing what was appended
 /// gives back the declaration the text had. A refusal is one clear line.
 pub fn conf_edit(text: &str, sub: &str, which: usize) {
+    check_conf_edit(text, sub, which);
+    // proc-macro2 keeps the text of every parse for its spans' positions;
+    // a run parses once, a fuzzer millions of times.
+    proc_macro2::extra::invalidate_current_thread_spans();
+}
+
+fn check_conf_edit(text: &str, sub: &str, which: usize) {
     let conf = match ConfFile::parse(text) {
         Ok(conf) => conf,
         Err(err) => return assert_one_line(&err),
