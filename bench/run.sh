@@ -28,9 +28,11 @@
 #   5. prints a summary table with ratios, and writes everything to $OUT.
 #
 # Rust server variants (all the same release binary):
-#   rust          --log-level info, stderr -> /dev/null (one log line per request, discarded)
+#   rust          --log-level info, stderr -> /dev/null (one log line per request, discarded;
+#                 metrics and request ids on: the defaults)
 #   rust-file     --log-level info, stderr -> a file     (one log line per request, kept)
 #   rust-warn     --log-level warn, stderr -> a file     (no per-request log line)
+#   rust-bare     like rust, POP_ROUTER_BARE=1: no metrics, no request ids (not in the default set)
 #   rust-1worker  like rust, TOKIO_WORKER_THREADS=1      (not in the default set)
 #   rust-before   like rust, but the binary at $BEFORE_BIN (another version's tutorial app;
 #                 not in the default set), to compare two versions in one run
@@ -300,6 +302,12 @@ start_server() {
             # Not in the default set: the tutorial app built by another pop-create
             # (BEFORE_BIN), run like `rust`, to compare two versions in one run.
             "${BEFORE_BIN:?rust-before needs BEFORE_BIN}" --addr 127.0.0.1 --port "$port" --log-level info \
+                </dev/null >"$WORK/$name.out" 2>/dev/null &
+            ;;
+        rust-bare)
+            # Like `rust`, without metrics and request ids (POP_ROUTER_BARE=1, a switch
+            # for this measurement only): what they cost. The log line stays.
+            POP_ROUTER_BARE=1 "$RUST_BIN" --addr 127.0.0.1 --port "$port" --log-level info \
                 </dev/null >"$WORK/$name.out" 2>/dev/null &
             ;;
         rust-1worker)

@@ -101,8 +101,9 @@ impl Templates {
         }
     }
 
-    /// The `CONFIG` entries a router sub adds, with their `CLI_CONFIG` short flags.
-    pub fn router_options(self) -> [(&'static str, &'static str, char); 2] {
+    /// The `CONFIG` entries a router sub adds, with their `CLI_CONFIG` short
+    /// flags, if any (`log_format` came with 0.3.0).
+    pub fn router_options(self) -> Vec<(&'static str, &'static str, Option<char>)> {
         let addr = match self {
             Templates::Current | Templates::V0_2_0 => {
                 r#"Opt::ip("addr", "127.0.0.1").help("The address to present the rpc server on")"#
@@ -111,14 +112,31 @@ impl Templates {
                 r#"Opt::string("addr", "127.0.0.1").help("The address to present the rpc server on")"#
             }
         };
-        [
-            ("addr", addr, 'a'),
+        let mut options = vec![
+            ("addr", addr, Some('a')),
             (
                 "port",
                 r#"Opt::u16("port", 8888).help("The port to bind to")"#,
-                'p',
+                Some('p'),
             ),
-        ]
+        ];
+        if self == Templates::Current {
+            options.push((
+                "log_format",
+                r#"Opt::string("log_format", "text").help("Log lines as text, or json (one object per line)")"#,
+                None,
+            ));
+        }
+        options
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn join_names(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
 }
 
@@ -514,11 +532,7 @@ pub fn add_sub_to_conf(
         summary.push(format!("add `{sub}` to DYNE"));
     }
     let options: Vec<(&str, &str, Option<char>)> = match pattern {
-        Pattern::Router => templates
-            .router_options()
-            .into_iter()
-            .map(|(name, entry, short)| (name, entry, Some(short)))
-            .collect(),
+        Pattern::Router => templates.router_options(),
         pattern if pattern.has_queue() => templates
             .bus_options()
             .iter()
@@ -559,7 +573,7 @@ pub fn add_sub_to_conf(
         }
         if !missing.is_empty() || !new_flags.is_empty() {
             let names: Vec<&str> = options.iter().map(|(name, ..)| *name).collect();
-            summary.push(format!("add the {} options", names.join(" and ")));
+            summary.push(format!("add the {} options", join_names(&names)));
         }
     }
     // rustfmt lays the edit out as the project's own settings want, when the

@@ -15,7 +15,7 @@ use crate::names::{PatternName, PluginName, ProjectName, SubName, SubPath};
 pub enum Pattern {
     /// A backbone of the app: sets up shared data when added, runs with the app.
     Spine,
-    /// Serves the sub's plugins over HTTP JSON (adds the addr and port options).
+    /// Serves the sub's plugins over HTTP JSON (adds the addr, port and log_format options).
     Router,
     /// Plain functions, no load hook.
     Library,
@@ -61,7 +61,7 @@ impl Pattern {
                 "A backbone of the app: sets up shared data when added, runs with the app"
             }
             Pattern::Router => {
-                "Serves the sub's plugins over HTTP JSON (adds the addr and port options)"
+                "Serves the sub's plugins over HTTP JSON (adds the addr, port and log_format options)"
             }
             Pattern::Library => "Plain functions, no load hook",
             Pattern::Beacon => {

@@ -706,12 +706,12 @@ fn add_router(text: &str, comments: &[Range<usize>]) -> Result<Option<String>, T
     let flags = parsed(&edited)?.declaration().cli_config.clone();
     let new_flags: Vec<String> = options
         .iter()
-        .map(
-            |(name, _, short)| match flags.iter().any(|f| f.short == Some(*short)) {
-                true => format!("Flag::new({name:?})"),
-                false => format!("Flag::new({name:?}).short({short:?})"),
-            },
-        )
+        .map(|(name, _, short)| match short {
+            Some(short) if !flags.iter().any(|f| f.short == Some(*short)) => {
+                format!("Flag::new({name:?}).short({short:?})")
+            }
+            _ => format!("Flag::new({name:?})"),
+        })
         .collect();
     append(&edited, &moved, "CLI_CONFIG", &new_flags)
 }

@@ -1001,13 +1001,18 @@ fn add_sub_keeps_what_the_user_wrote_in_conf_rs_and_cargo_toml() {
         "lines of the user's were changed: {removed:?}\n{conf}"
     );
     for line in &added {
-        let inserted = ["\"rpc\"", "\"addr\"", "\"port\""]
+        let inserted = ["\"rpc\"", "\"addr\"", "\"port\"", "\"log_format\""]
             .iter()
             .any(|name| line.contains(name));
         let relaid = ["pub const CLI_CONFIG: &[Flag] = &[", "];"].contains(line);
         assert!(inserted || relaid, "unexpected new line {line:?}\n{conf}");
     }
-    for needle in ["(\"rpc\", &[\"rpc\"])", "\"addr\"", "\"port\""] {
+    for needle in [
+        "(\"rpc\", &[\"rpc\"])",
+        "\"addr\"",
+        "\"port\"",
+        "\"log_format\"",
+    ] {
         assert!(
             added.iter().any(|line| line.contains(needle)),
             "{needle} added:\n{conf}"

@@ -226,7 +226,7 @@ fn call_prints_one_result_as_json_through_contracts_and_config_layers() {
     let lines = error_lines(&unknown);
     assert_eq!(
         lines[0],
-        "error: unknown_ref: unknown reference `math.fibb`: no plugin function with this reference in sub `rpc`"
+        "error: unknown_ref: unknown reference `math.fibb`: sub `rpc` has no plugin function with this reference"
     );
     assert!(
         lines[1].starts_with("hint: did you mean `math.fib`"),

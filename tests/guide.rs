@@ -30,7 +30,7 @@ const GUIDE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/guide");
 
 /// The pages, in the order they build the app. The README lists them too,
 /// and the test checks that both agree.
-const PAGES: [&str; 12] = [
+const PAGES: [&str; 13] = [
     "hub.md",
     "subs-and-patterns.md",
     "plugins.md",
@@ -41,6 +41,7 @@ const PAGES: [&str; 12] = [
     "merging.md",
     "testing.md",
     "loop.md",
+    "operating.md",
     "events.md",
     "template-sets.md",
 ];

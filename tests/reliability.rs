@@ -39,6 +39,12 @@ pub async fn hog(_hub: &Hub, seconds: u64) -> u64 {
 pub fn explode(_hub: &Hub) -> u64 {
     panic!("kaboom")
 }
+
+/// Panics on an async worker (a server thread).
+#[plugin]
+pub async fn burst(_hub: &Hub) -> u64 {
+    panic!("async kaboom")
+}
 "#;
 
 const MATH: &str = "use pop::prelude::*;\n\n/// Return the num'th Fibonacci number.\n#[plugin]\npub async fn fib(_hub: &Hub, #[default(10)] num: u64) -> Result<u64> {\n    let (mut prev, mut curr) = (0u64, 1u64);\n    if num < 2 {\n        return Ok(num);\n    }\n    for _ in 1..num {\n        (prev, curr) = (curr, prev + curr);\n    }\n    Ok(curr)\n}\n";
@@ -402,4 +408,163 @@ fn a_typo_in_a_top_level_key_is_refused_and_null_means_the_default() {
     assert_eq!(null.json(), json!({"ref": 55}));
     let health = request(&server.addr, "GET", "/healthz", "");
     assert_eq!(health.status, 200);
+}
+
+/// Issue 18, item 6: a client's text is capped in the log line and in the
+/// error it is echoed in, however long it is.
+#[test]
+fn a_huge_ref_is_logged_and_echoed_capped_with_its_length() {
+    let scratch = Scratch::new("log-cap");
+    let log = scratch.join("requests.log");
+    let server = start(&["--log-file", &log.display().to_string()], Stdio::piped());
+    let huge = format!("x{}", "ab".repeat(520_000));
+    let body = json!({ "ref": huge }).to_string();
+    let answer = server.get(&body);
+    assert_eq!(answer.error_kind(), "unknown_ref");
+    assert!(
+        answer.body.len() < 4096,
+        "the error echoes {} bytes of the ref",
+        answer.body.len()
+    );
+    assert!(
+        answer.body.contains(&huge.len().to_string()),
+        "{}",
+        answer.body
+    );
+    let _ = server.terminate();
+    let logged = std::fs::read_to_string(&log).unwrap();
+    let line = logged
+        .lines()
+        .find(|line| line.contains("status=404"))
+        .expect("the request is logged");
+    assert!(line.len() < 2048, "a {}-byte log line", line.len());
+    assert!(line.contains(&format!("{} bytes", huge.len())), "{line}");
+    assert!(logged.len() < 64 * 1024, "{} bytes of log", logged.len());
+}
+
+/// Issue 18, item 7: with stderr a full pipe nobody reads, panics on server
+/// threads must not stall other requests. Order of events, against a clock
+/// of the test's own (each panic used to hold its server thread for 1 s, so
+/// 20 of them on two threads took 10 s or more; answered, they take
+/// milliseconds): a health check and 20 panicking async calls, sent
+/// together, are all answered before a 5-second sleep started with them ends.
+#[test]
+fn panics_with_a_stuck_stderr_stall_no_other_request() {
+    // stderr is a pipe this test never reads: fill it first.
+    let server = start(&[], Stdio::piped());
+    let mut stream = TcpStream::connect(&server.addr).unwrap();
+    let body = r#"{"ref": "math.fib", "kwargs": {"num": 5}}"#;
+    let request_text = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut buffer = [0u8; 4096];
+    for _ in 0..3000 {
+        stream.write_all(request_text.as_bytes()).unwrap();
+        let read = stream.read(&mut buffer).unwrap();
+        assert!(read > 0 && buffer.starts_with(b"HTTP/1.1 200"));
+    }
+    let clock = std::thread::spawn(|| std::thread::sleep(Duration::from_secs(5)));
+    let bursts: Vec<_> = (0..20)
+        .map(|_| {
+            let addr = server.addr.clone();
+            std::thread::spawn(move || request(&addr, "GET", "/", r#"{"ref": "slow.burst"}"#))
+        })
+        .collect();
+    let health = request(&server.addr, "GET", "/healthz", "");
+    assert_eq!(health.status, 200);
+    for burst in bursts {
+        assert_eq!(burst.join().unwrap().error_kind(), "panic");
+    }
+    assert!(
+        !clock.is_finished(),
+        "20 panics with a stuck stderr held the server for more than 5 s"
+    );
+}
+
+/// Issue 18, item 8: a client that half-closes its side after its request
+/// (`nc -N`, some proxies) gets its answer, and the request its log line.
+#[test]
+fn a_client_that_half_closes_gets_its_answer_and_its_log_line() {
+    let scratch = Scratch::new("half-close");
+    let log = scratch.join("requests.log");
+    let server = start(&["--log-file", &log.display().to_string()], Stdio::piped());
+    let body = r#"{"ref": "slow.nap", "kwargs": {"seconds": 1}}"#;
+    let mut stream = TcpStream::connect(&server.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let head = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let answer = text(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
+    assert!(answer.ends_with(r#"{"ref": 1}"#), "{answer:?}");
+    let _ = server.terminate();
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logged
+            .lines()
+            .any(|l| l.contains("ref=slow.nap status=200")),
+        "{logged}"
+    );
+}
+
+/// Issue 18, item 9 (and issue 23): `HEAD` is answered wherever `GET` is,
+/// and a method a path does not serve is 405 naming the ones it does.
+#[test]
+fn head_is_answered_wherever_get_is_and_other_methods_are_405() {
+    let server = start(&[], Stdio::piped());
+    for path in ["/healthz", "/openapi.json", "/"] {
+        let get = request(&server.addr, "GET", path, "");
+        let head = send_and_read(
+            &server.addr,
+            &format!("HEAD {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+            b"",
+            Duration::from_secs(30),
+        );
+        assert!(head.starts_with("HTTP/1.1 200"), "HEAD {path}: {head:?}");
+        let (head, body) = head.split_once("\r\n\r\n").unwrap();
+        assert!(body.is_empty(), "HEAD {path} has no body: {body:?}");
+        assert!(
+            head.to_ascii_lowercase()
+                .contains(&format!("content-length: {}", get.body.len())),
+            "HEAD {path} says how long GET's body is: {head}"
+        );
+    }
+    for (method, path, allowed) in [
+        ("TRACE", "/healthz", "GET, HEAD"),
+        ("POST", "/healthz", "GET, HEAD"),
+        ("DELETE", "/openapi.json", "GET, HEAD"),
+        ("PUT", "/", "GET, HEAD, POST"),
+    ] {
+        let answer = send_and_read(
+            &server.addr,
+            &format!(
+                "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            ),
+            b"",
+            Duration::from_secs(30),
+        );
+        assert!(
+            answer.starts_with("HTTP/1.1 405"),
+            "{method} {path}: {answer:?}"
+        );
+        assert!(
+            answer
+                .to_ascii_lowercase()
+                .contains(&format!("allow: {}", allowed.to_ascii_lowercase())),
+            "{method} {path}: {answer:?}"
+        );
+        assert!(
+            answer.contains(r#""kind":"method_not_allowed""#),
+            "{answer}"
+        );
+    }
+    assert_eq!(request(&server.addr, "GET", "/nowhere", "").status, 404);
 }

@@ -23,7 +23,7 @@ WRK_RUNS = [
 ]
 
 UNITS = {"ns": 1e-9, "µs": 1e-6, "us": 1e-6, "ms": 1e-3, "s": 1.0}
-LOG_LINE = re.compile(r" status=(\d{3}) time=([0-9.]+)(ns|µs|us|ms|s)\s*$")
+LOG_LINE = re.compile(r" status=(\d{3}) time=([0-9.]+)(ns|µs|us|ms|s)(?:\s|$)")
 
 
 def load(path, default=None):

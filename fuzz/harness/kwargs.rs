@@ -13,7 +13,8 @@
 
 use std::sync::OnceLock;
 
-use pop::{CallError, CrateInfo, Hub, Kwargs, Plugin, PluginCall, Registry, Reply, Want};
+use pop::__private::{CrateInfo, Kwargs, Plugin, PluginCall, Registry, Reply, Want};
+use pop::{CallError, Hub};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -318,13 +319,17 @@ fn expected(name: &str, kwargs: &Value) -> Result<Value, ()> {
 }
 
 /// One kwarg by the rules: absent or `null` is `None`; a number may be
-/// sent as a string holding one (read as JSON reads a number).
+/// sent as a string holding one (read as JSON reads a number, with JSON's
+/// whitespace around it).
 struct Arg<'a>(&'a Map<String, Value>);
 
 impl Arg<'_> {
     fn number<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, ()> {
         match self.0.get(name) {
-            Some(Value::String(text)) => match text.trim().parse::<serde_json::Number>() {
+            Some(Value::String(text)) => match text
+                .trim_matches([' ', '\t', '\n', '\r'])
+                .parse::<serde_json::Number>()
+            {
                 Ok(number) => serde_json::from_value(Value::Number(number))
                     .map(Some)
                     .map_err(drop),

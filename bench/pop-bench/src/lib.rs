@@ -8,7 +8,8 @@
 //! (`checked::triple`), listed in `__POP_SITES` as pop-build lists it.
 
 use pop::__private::{Chain, Contract, Site, Stage};
-use pop::{CrateInfo, Hub, Registry};
+use pop::__private::{CrateInfo, Registry};
+use pop::Hub;
 
 /// The tutorial's plugin file, `src/rpc/math.rs`, exactly as SPEC section 5 writes it.
 pub mod math {

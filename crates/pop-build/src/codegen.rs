@@ -103,9 +103,9 @@ fn register(facts: &CrateFacts, layout: &Layout) -> TokenStream {
     quote! {
         /// Hands this crate's subs, plugins, hooks and options to the hub, after
         /// those of the pop crates it depends on.
-        pub fn register(registry: &mut ::pop::Registry) {
+        pub fn register(registry: &mut ::pop::__private::Registry) {
             #(#dependencies)*
-            let ::core::option::Option::Some(mut krate) = registry.krate(::pop::CrateInfo {
+            let ::core::option::Option::Some(mut krate) = registry.krate(::pop::__private::CrateInfo {
                 name: #name,
                 version: #version,
                 env_prefix: #env_prefix,
@@ -285,18 +285,18 @@ fn contract(
         let shim = ident(&format!("__pop_contract_{}", shims.len()));
         shims.push(match function.stage {
             Stage::Pre => quote! {
-                fn #shim<'a>(hub: &'a ::pop::Hub, ctx: &'a ::pop::Ctx) -> ::pop::BoxFuture<'a, ::pop::Result<()>> {
+                fn #shim<'a>(hub: &'a ::pop::Hub, ctx: &'a ::pop::Ctx) -> ::pop::__private::BoxFuture<'a, ::pop::Result<()>> {
                     ::std::boxed::Box::pin(#path(hub, ctx))
                 }
             },
             Stage::Call => quote! {
                 fn #shim<'a>(hub: &'a ::pop::Hub, ctx: &'a ::pop::Ctx, next: ::pop::Next<'a>)
-                    -> ::pop::BoxFuture<'a, ::pop::Result<::pop::__private::Value>> {
+                    -> ::pop::__private::BoxFuture<'a, ::pop::Result<::pop::__private::Value>> {
                     ::std::boxed::Box::pin(#path(hub, ctx, next))
                 }
             },
             Stage::Post => quote! {
-                fn #shim<'a>(hub: &'a ::pop::Hub, ctx: &'a mut ::pop::Ctx) -> ::pop::BoxFuture<'a, ::pop::Result<()>> {
+                fn #shim<'a>(hub: &'a ::pop::Hub, ctx: &'a mut ::pop::Ctx) -> ::pop::__private::BoxFuture<'a, ::pop::Result<()>> {
                     ::std::boxed::Box::pin(#path(hub, ctx))
                 }
             },

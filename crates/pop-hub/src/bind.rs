@@ -383,8 +383,12 @@ impl<V> NumberInText<V> {
     where
         V: Visitor<'de>,
     {
-        // Read as JSON reads a number, so `"-0"` is what `-0` is.
-        match text.trim().parse::<serde_json::Number>() {
+        // Read as JSON reads a number, so `"-0"` is what `-0` is; around it
+        // only JSON's own whitespace, as the router's OpenAPI pattern says.
+        match text
+            .trim_matches([' ', '\t', '\n', '\r'])
+            .parse::<serde_json::Number>()
+        {
             Ok(number) => match (number.as_u64(), number.as_i64(), number.as_f64()) {
                 (Some(number), ..) => self.0.visit_u64(number),
                 (None, Some(number), _) => self.0.visit_i64(number),

@@ -145,9 +145,11 @@ impl Future for Invocation<'_> {
 
 /// Runs `f`, turning a panic into [`CallError::Panicked`].
 pub(crate) fn catch<T>(f: impl FnOnce() -> T) -> Result<T, CallError> {
-    catch_unwind(AssertUnwindSafe(f)).map_err(|payload| CallError::Panicked {
-        reference: String::new(),
-        message: panic_message(&*payload),
+    crate::log::catching(|| catch_unwind(AssertUnwindSafe(f))).map_err(|payload| {
+        CallError::Panicked {
+            reference: String::new(),
+            message: panic_message(&*payload),
+        }
     })
 }
 

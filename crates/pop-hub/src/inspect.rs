@@ -118,7 +118,6 @@ fn describe_function(function: &Function, sub_aliases: &[&str]) -> Value {
         .collect();
     let contracts: Vec<Value> = function
         .contracts()
-        .stages()
         .map(|(stage, name)| json!({ "stage": stage, "name": name }))
         .collect();
     json!({

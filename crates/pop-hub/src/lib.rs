@@ -31,7 +31,9 @@ pub mod beacon;
 mod bind;
 pub mod bus;
 mod call;
+mod chain;
 pub mod conf;
+mod context;
 pub mod contract;
 mod error;
 pub mod flow;
@@ -53,14 +55,14 @@ pub mod testing;
 
 pub use call::Call;
 pub use conf::{ConfigError, Dyne, Flag, Kind, Opt, Subcommand};
+pub use context::{RequestId, Scoped, request_id};
 pub use contract::{Ctx, Next};
 pub use error::CallError;
 pub use flow::{Input, Stage};
 pub use hub::{Function, Hub, Sub};
-pub use plugin::{BoxFuture, Kwargs, Param, Plugin, PluginCall, Reply, Want};
+pub use plugin::Param;
 pub use pop_macros::plugin;
 pub use queue::{Event, Queue, Subscription};
-pub use registry::{Available, CrateInfo, CrateRegistrar, Registry};
 pub use report::report;
 pub use run::block_on;
 
@@ -104,7 +106,7 @@ macro_rules! no_sites {
     () => {
         #[doc(hidden)]
         #[allow(dead_code)]
-        pub const __POP_SITES: &[$crate::contract::Site] = &[];
+        pub const __POP_SITES: &[$crate::__private::Site] = &[];
     };
 }
 
@@ -114,12 +116,15 @@ pub mod __private {
     pub use crate::bind::{
         Params, bind, flatten, lenient, or_else, reply_result, reply_value, required,
     };
-    pub use crate::conf::{require_loaded, typed_option};
-    pub use crate::contract::{
+    pub use crate::chain::{
         CallContract, Chain, Contract, Conv, Post, Pre, Site, Stage, dynamic_async, dynamic_sync,
         plain, site, typed_async, typed_sync,
     };
+    pub use crate::conf::CrateInfo;
+    pub use crate::conf::typed::{require_loaded, typed_option};
+    pub use crate::plugin::{BoxFuture, Kwargs, Plugin, PluginCall, Reply, Want};
     pub use crate::probe::*;
+    pub use crate::registry::{Available, CrateRegistrar, Registry};
     pub use crate::registry::{LoadHookOutput, RunHookFuture};
     pub use serde;
     pub use serde_json::Value;

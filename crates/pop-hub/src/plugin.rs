@@ -31,7 +31,7 @@ pub struct Plugin {
     /// The shim that binds kwargs and calls it.
     pub call: PluginCall,
     /// The contracts that wrap it, in the order they run.
-    pub contracts: &'static crate::contract::Chain,
+    pub contracts: &'static crate::chain::Chain,
 }
 
 /// One named parameter of a plugin.

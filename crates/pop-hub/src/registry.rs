@@ -11,28 +11,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::conf::{Dyne, Flag, Opt, Subcommand};
+use crate::conf::CrateInfo;
 use crate::hub::Hub;
 use crate::plugin::Plugin;
-
-/// What a crate declares in its `src/conf.rs`, plus its name and version.
-#[derive(Clone, Copy, Debug)]
-pub struct CrateInfo {
-    /// The crate's name; also its configuration namespace (`hub.opt()["poppy"]`).
-    pub name: &'static str,
-    /// The crate's version (`--version` prints the app's).
-    pub version: &'static str,
-    /// The prefix of its environment variables (`POPPY` for `POPPY_PORT`).
-    pub env_prefix: &'static str,
-    /// `CONFIG`: every option the crate reads.
-    pub config: &'static [Opt],
-    /// `CLI_CONFIG`: which options are also command-line flags.
-    pub cli_config: &'static [Flag],
-    /// `SUBCOMMANDS`: the app's sub-commands.
-    pub subcommands: &'static [Subcommand],
-    /// `DYNE`: the directories of each sub, relative to `src/`.
-    pub dyne: Dyne,
-}
 
 /// A load hook, pop's `__init__`: runs once when its sub is added.
 pub(crate) type LoadHook = Box<dyn Fn(&mut Hub) -> anyhow::Result<()> + Send + Sync>;

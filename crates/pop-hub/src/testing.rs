@@ -27,8 +27,8 @@
 //!     }
 //! }
 //!
-//! fn register(registry: &mut pop::Registry) {
-//!     # let mut krate = registry.krate(pop::CrateInfo { name: "app", version: "0.1.0", env_prefix: "APP",
+//! fn register(registry: &mut pop::__private::Registry) {
+//!     # let mut krate = registry.krate(pop::__private::CrateInfo { name: "app", version: "0.1.0", env_prefix: "APP",
 //!     #     config: &[], cli_config: &[], subcommands: &[], dyne: &[("rpc", &["rpc"])] }).unwrap();
 //!     # krate.module(&["rpc"], "math", "src/rpc/math.rs",
 //!     #     &[rpc::math::__pop_plugin_square(), rpc::math::__pop_plugin_area()], None);

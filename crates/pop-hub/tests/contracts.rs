@@ -11,9 +11,10 @@ extern crate pop_hub as pop;
 use std::cell::RefCell;
 
 use pop::__private::{Chain, Contract, Site, Stage};
+use pop::__private::{CrateInfo, Registry};
+use pop::Opt;
 use pop::prelude::*;
 use pop::testing::TestHub;
-use pop::{CrateInfo, Opt, Registry};
 
 thread_local! {
     /// What ran, in order; contracts of a blocking call run on its thread.
@@ -290,7 +291,7 @@ const fn post(name: &'static str, run: fn(&Hub, &mut Ctx) -> Result<()>) -> pop:
     }
 }
 
-fn pre_fib_shim<'a>(hub: &'a Hub, ctx: &'a Ctx) -> pop::BoxFuture<'a, Result<()>> {
+fn pre_fib_shim<'a>(hub: &'a Hub, ctx: &'a Ctx) -> pop::__private::BoxFuture<'a, Result<()>> {
     Box::pin(math::pre_fib(hub, ctx))
 }
 
@@ -298,11 +299,11 @@ fn call_double_shim<'a>(
     hub: &'a Hub,
     ctx: &'a Ctx,
     next: Next<'a>,
-) -> pop::BoxFuture<'a, Result<Value>> {
+) -> pop::__private::BoxFuture<'a, Result<Value>> {
     Box::pin(math::call_double(hub, ctx, next))
 }
 
-fn post_fib_shim<'a>(hub: &'a Hub, ctx: &'a mut Ctx) -> pop::BoxFuture<'a, Result<()>> {
+fn post_fib_shim<'a>(hub: &'a Hub, ctx: &'a mut Ctx) -> pop::__private::BoxFuture<'a, Result<()>> {
     Box::pin(math::post_fib(hub, ctx))
 }
 

@@ -7,8 +7,9 @@ extern crate pop_hub as pop;
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use pop::__private::{CrateInfo, Registry};
 use pop::prelude::*;
-use pop::{CrateInfo, Flag, Kind, Opt, Registry, Subcommand};
+use pop::{Flag, Kind, Opt, Subcommand};
 
 // These plugins are registered by hand, as generated code would: none has contracts.
 pop::no_sites!();

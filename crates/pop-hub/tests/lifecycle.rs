@@ -6,8 +6,9 @@ extern crate pop_hub as pop;
 
 use std::sync::Mutex;
 
+use pop::__private::{CrateInfo, Registry};
 use pop::prelude::*;
-use pop::{CrateInfo, Flag, Opt, Registry};
+use pop::{Flag, Opt};
 
 pop::no_sites!();
 

@@ -8,8 +8,8 @@ extern crate pop_hub as pop;
 // pop-build does not gather these plugins, so none has contracts.
 pop::no_sites!();
 
+use pop::__private::{CrateInfo, Registry};
 use pop::prelude::*;
-use pop::{CrateInfo, Registry};
 use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
 use serde_json::Map;

@@ -443,7 +443,7 @@ fn binder(plugin: &PluginFn) -> TokenStream2 {
         .map(|_| quote!(::core::option::Option::None));
     let idents: Vec<&Ident> = plugin.params.iter().map(|p| &p.ident).collect();
     quote! {
-        fn bind(kwargs: ::pop::Kwargs<'_>) -> ::core::result::Result<(#(#types,)*), ::pop::CallError> {
+        fn bind(kwargs: ::pop::__private::Kwargs<'_>) -> ::core::result::Result<(#(#types,)*), ::pop::CallError> {
             struct Params(#(::core::option::Option<#types>),*);
             impl ::pop::__private::Params for Params {
                 const NAMES: &'static [&'static str] = &[#(#names),*];
@@ -482,9 +482,9 @@ fn shim(plugin: &PluginFn) -> TokenStream2 {
             fn shim<'a>(
                 hub: &'a ::pop::Hub,
                 reference: &'a str,
-                kwargs: ::pop::Kwargs<'a>,
-                want: ::pop::Want,
-            ) -> ::pop::BoxFuture<'a> {
+                kwargs: ::pop::__private::Kwargs<'a>,
+                want: ::pop::__private::Want,
+            ) -> ::pop::__private::BoxFuture<'a> {
                 #site
                 // Two futures, each boxed at its own size: the plain path's
                 // box is not sized for the contracted path's state.
@@ -496,12 +496,12 @@ fn shim(plugin: &PluginFn) -> TokenStream2 {
                 }
                 ::std::boxed::Box::pin(::pop::__private::dynamic_async(hub, __POP_SITE, reference, kwargs, want, #fits, move |kwargs| {
                     ::std::boxed::Box::pin(async move {
-                        let (#(#idents,)*) = bind(::pop::Kwargs::Value(kwargs))?;
-                        #reply(#body_fn(#args).await, ::pop::Want::Value)?.into_value()
+                        let (#(#idents,)*) = bind(::pop::__private::Kwargs::Value(kwargs))?;
+                        #reply(#body_fn(#args).await, ::pop::__private::Want::Value)?.into_value()
                     })
                 }))
             }
-            ::pop::PluginCall::Async(shim)
+            ::pop::__private::PluginCall::Async(shim)
         }
     } else {
         quote! {
@@ -509,20 +509,20 @@ fn shim(plugin: &PluginFn) -> TokenStream2 {
             fn shim(
                 hub: &::pop::Hub,
                 reference: &str,
-                kwargs: ::pop::Kwargs<'_>,
-                want: ::pop::Want,
-            ) -> ::core::result::Result<::pop::Reply, ::pop::CallError> {
+                kwargs: ::pop::__private::Kwargs<'_>,
+                want: ::pop::__private::Want,
+            ) -> ::core::result::Result<::pop::__private::Reply, ::pop::CallError> {
                 #site
                 if ::pop::__private::plain(hub, __POP_SITE) {
                     let (#(#idents,)*) = bind(kwargs)?;
                     return #reply(#body_fn(#args), want);
                 }
                 ::pop::__private::dynamic_sync(hub, __POP_SITE, reference, kwargs, want, #fits, |kwargs| {
-                    let (#(#idents,)*) = bind(::pop::Kwargs::Value(kwargs))?;
-                    #reply(#body_fn(#args), ::pop::Want::Value)?.into_value()
+                    let (#(#idents,)*) = bind(::pop::__private::Kwargs::Value(kwargs))?;
+                    #reply(#body_fn(#args), ::pop::__private::Want::Value)?.into_value()
                 })
             }
-            ::pop::PluginCall::Sync(shim)
+            ::pop::__private::PluginCall::Sync(shim)
         }
     }
 }
@@ -553,8 +553,8 @@ fn metadata(plugin: &PluginFn) -> TokenStream2 {
     });
     quote! {
         #[doc(hidden)]
-        pub fn #constructor() -> ::pop::Plugin {
-            ::pop::Plugin {
+        pub fn #constructor() -> ::pop::__private::Plugin {
+            ::pop::__private::Plugin {
                 name: #exposed,
                 rust_name: #rust_name,
                 doc: #doc,

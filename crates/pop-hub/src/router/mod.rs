@@ -18,13 +18,18 @@
 //! | a large body while others hold the memory set aside for bodies | 503 | `busy` |
 //! | a `pre` contract refused the call (the error names it under `contract`) | 403 | `contract_refused` |
 //! | `GET /healthz` (no plugin is called) | 200 | |
+//! | `GET /metrics`: Prometheus text format 0.0.4 (see `metrics.rs`) | 200 | |
 //! | `GET /openapi.json`: an OpenAPI 3.1 document of the sub's functions | 200 | |
 //! | any other path | 404 | `not_found` |
-//! | a method other than GET or POST | 405 | `method_not_allowed` |
+//! | a method the path does not serve (`Allow` names those it does) | 405 | `method_not_allowed` |
 //!
-//! Every error body is `{"error": {"kind": "…", "message": "…"}}`. An
-//! explicit `null` kwarg counts as not given. Each request is logged as one
-//! line (control characters in what the client sent are escaped).
+//! `HEAD` is answered wherever `GET` is, without the body. Every error body
+//! is `{"error": {"kind": "…", "message": "…"}}`. An explicit `null` kwarg
+//! counts as not given. Every request has an id (the client's
+//! `X-Request-Id` when sane, else a fresh one), echoed in the answer and
+//! readable by the plugins it calls ([`crate::request_id`]). Each request is
+//! logged as one line with its id (what the client sent is escaped and
+//! capped), and counted for `/metrics`.
 //!
 //! The router keeps no state between requests, so any number of copies can
 //! serve behind a load balancer. It holds under hostile clients: headers
@@ -40,6 +45,8 @@
 //! It is built on hyper directly: one route needs no router framework, and
 //! leaving axum and tower out takes a third off a new project's cold build.
 
+mod id;
+mod metrics;
 mod openapi;
 #[cfg(test)]
 mod properties;
@@ -155,7 +162,8 @@ pub async fn serve(hub: Arc<Hub>, sub: &str) -> crate::Result<()> {
             )
         })?;
     let local = listener.local_addr()?;
-    let router = Arc::new(request::Router::new(hub.clone(), sub, local)?);
+    let threads = server_threads();
+    let router = Arc::new(request::Router::new(hub.clone(), sub, local, threads)?);
     println!("{sub}: serving on http://{local} (Ctrl-C to stop)");
     // One single-threaded runtime per core, each accepting from the same
     // socket and serving its connections start to end: no task moves
@@ -163,7 +171,7 @@ pub async fn serve(hub: Arc<Hub>, sub: &str) -> crate::Result<()> {
     // run on the app runtime's blocking pool (the router keeps its handle).
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     let mut workers = Vec::new();
-    for index in 0..server_threads() {
+    for index in 0..threads {
         let listener = listener.try_clone()?;
         let (router, slots, hub) = (router.clone(), slots.clone(), hub.clone());
         let (done, finished) = tokio::sync::oneshot::channel::<crate::Result<()>>();
@@ -177,7 +185,8 @@ pub async fn serve(hub: Arc<Hub>, sub: &str) -> crate::Result<()> {
                     .and_then(|runtime| {
                         runtime.block_on(async {
                             let listener = tokio::net::TcpListener::from_std(listener)?;
-                            server::run(listener, router, slots, hub.shutdown_requested()).await;
+                            server::run(listener, router, index, slots, hub.shutdown_requested())
+                                .await;
                             Ok(())
                         })
                     });

@@ -42,53 +42,119 @@ pub(super) fn document(
         .iter()
         .map(|f| call_schema(&relative(f), f))
         .collect();
-    let results: Vec<Value> = functions
-        .iter()
-        .map(|f| result_schema(&relative(f), f))
-        .collect();
+    // What `ref` of a result can be: each function's return type once. The
+    // answer does not say which function it came from, so two functions
+    // returning the same type share one schema, and any result matches
+    // exactly one.
+    let mut results: Vec<Value> = Vec::new();
+    for function in functions {
+        let schema = type_schema(ok_type(function.returns()), Side::Result);
+        if !results.contains(&schema) {
+            results.push(schema);
+        }
+    }
+    let result = match results.len() {
+        1 => results.pop().unwrap_or_default(),
+        _ => json!({ "anyOf": results }),
+    };
     let examples: Map<String, Value> = functions
         .iter()
-        .map(|f| {
+        .filter_map(|f| {
             let reference = relative(f);
             let example = json!({
                 "summary": summary(f.doc()),
-                "value": { "ref": reference, "kwargs": example_kwargs(f.params()) },
+                "value": { "ref": reference, "kwargs": example_kwargs(f.params())? },
             });
-            (reference, example)
+            Some((reference, example))
         })
         .collect();
-    let error_response = |description: &str| {
+    let error = |description: &str| {
         json!({
             "description": description,
+            "headers": { "X-Request-Id": { "$ref": "#/components/headers/RequestId" } },
             "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } },
         })
     };
-    let operation = |id: &str| {
+    let json_ok = |description: &str, schema: Value| {
+        json!({
+            "description": description,
+            "headers": { "X-Request-Id": { "$ref": "#/components/headers/RequestId" } },
+            "content": { "application/json": { "schema": schema } },
+        })
+    };
+    let text_ok = |description: &str, media: &str| {
+        json!({
+            "description": description,
+            "headers": { "X-Request-Id": { "$ref": "#/components/headers/RequestId" } },
+            "content": { (media): { "schema": { "type": "string" } } },
+        })
+    };
+    let call_responses = {
+        let mut ok = json_ok(
+            "The function's result, under `ref`.",
+            json!({
+                "type": "object",
+                "properties": { "ref": result },
+                "required": ["ref"],
+                "additionalProperties": false,
+            }),
+        );
+        ok["content"]["text/plain"] = json!({
+            "schema": { "type": "string" },
+            "example": format!("example: curl -X GET http://{local} -d '{{\"ref\": \"<file>.<function>\"}}'\n"),
+        });
+        ok["description"] = json!(
+            "The function's result under `ref`; or, for a request without a body \
+             (or a blank one), a text listing every function with a working `curl` example."
+        );
+        json!({
+            "200": ok,
+            "400": error("The body is not a call (`bad_request`), or the kwargs do not fit (`bad_arguments`, naming the parameter)."),
+            "403": error("A `pre` contract refused the call (`contract_refused`, naming the contract)."),
+            "404": error("No such function in this sub (`unknown_ref`); a declined plugin's says why."),
+            "408": error("The body stalled or took too long (`request_timeout`)."),
+            "413": error("The body is over 1 MiB (`payload_too_large`)."),
+            "500": error("The function returned an error (`plugin_error`) or panicked (`panic`)."),
+            "503": error("Other large requests hold the memory set aside for bodies (`busy`)."),
+        })
+    };
+    let call = |id: &str| {
         json!({
             "operationId": id,
             "summary": format!("Call a plugin function of `{sub}` by reference"),
+            "parameters": [{ "$ref": "#/components/parameters/RequestId" }],
             "requestBody": {
-                "required": true,
+                "required": false,
                 "content": { "application/json": {
                     "schema": { "oneOf": calls, "discriminator": { "propertyName": "ref" } },
                     "examples": examples,
                 } },
             },
-            "responses": {
-                "200": {
-                    "description": "The function's result, under `ref`.",
-                    "content": { "application/json": { "schema": { "oneOf": results } } },
-                },
-                "400": error_response("The body is not a call (`bad_request`), or the kwargs do not fit (`bad_arguments`, naming the parameter)."),
-                "403": error_response("A `pre` contract refused the call (`contract_refused`, naming the contract)."),
-                "404": error_response("No such function in this sub (`unknown_ref`); a declined plugin's says why."),
-                "408": error_response("The body stalled or took too long (`request_timeout`)."),
-                "413": error_response("The body is over 1 MiB (`payload_too_large`)."),
-                "500": error_response("The function returned an error (`plugin_error`) or panicked (`panic`)."),
-                "503": error_response("Other large requests hold the memory set aside for bodies (`busy`)."),
-            },
+            "responses": call_responses,
         })
     };
+    let fixed = |id: &str, summary: &str, ok: Value| {
+        json!({
+            "operationId": id,
+            "summary": summary,
+            "parameters": [{ "$ref": "#/components/parameters/RequestId" }],
+            "responses": { "200": ok },
+        })
+    };
+    let health = json_ok(
+        "The router is serving.",
+        json!({
+            "type": "object",
+            "properties": { "status": { "const": "ok" } },
+            "required": ["status"],
+            "additionalProperties": false,
+        }),
+    );
+    let openapi = json_ok("This document.", json!({ "type": "object" }));
+    let metrics = text_ok(
+        "Prometheus text exposition format 0.0.4.",
+        "text/plain; version=0.0.4",
+    );
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -96,33 +162,73 @@ pub(super) fn document(
             "version": version,
             "description": format!(
                 "Calls of the plugin functions of the `{sub}` sub: `POST /` (or `GET /`) with \
-                 `{{\"ref\": \"<file>.<function>\", \"kwargs\": {{…}}}}` answers `{{\"ref\": <result>}}`."
+                 `{{\"ref\": \"<file>.<function>\", \"kwargs\": {{…}}}}` answers `{{\"ref\": <result>}}`. \
+                 `HEAD` is answered wherever `GET` is, without a body; any other method of a \
+                 path listed here is 405 with `Allow`, any other path 404."
             ),
         },
         "servers": [{ "url": format!("http://{local}") }],
         "paths": {
-            "/": { "post": operation("call"), "get": operation("call_with_get") },
-            "/healthz": { "get": {
-                "operationId": "healthz",
-                "summary": "Health check; calls no plugin.",
-                "responses": { "200": { "description": "The router is serving." } },
+            "/": {
+                "post": call("call"),
+                "get": call("call_with_get"),
+                "head": head(call("call_with_head")),
+            },
+            "/healthz": {
+                "get": fixed("healthz", "Health check; calls no plugin.", health.clone()),
+                "head": head(fixed("healthz_head", "Health check; calls no plugin.", health)),
+            },
+            "/metrics": {
+                "get": fixed("metrics", "Metrics, in Prometheus' text format.", metrics.clone()),
+                "head": head(fixed("metrics_head", "Metrics, in Prometheus' text format.", metrics)),
+            },
+            "/openapi.json": {
+                "get": fixed("openapi", "This document.", openapi.clone()),
+                "head": head(fixed("openapi_head", "This document.", openapi)),
+            },
+        },
+        "components": {
+            "schemas": { "Error": {
+                "type": "object",
+                "required": ["error"],
+                "additionalProperties": false,
+                "properties": { "error": {
+                    "type": "object",
+                    "required": ["kind", "message"],
+                    "additionalProperties": false,
+                    "properties": {
+                        "kind": { "type": "string" },
+                        "message": { "type": "string" },
+                        "parameter": { "type": "string", "description": "The parameter at fault (`bad_arguments`)." },
+                        "contract": { "type": "string", "description": "The contract that refused (`contract_refused`)." },
+                    },
+                } },
+            } },
+            "parameters": { "RequestId": {
+                "name": "X-Request-Id",
+                "in": "header",
+                "required": false,
+                "description": "The request's id: kept when it is 1 to 128 letters, digits and `-_.:+/=@~`; any other is replaced by a fresh one.",
+                "schema": { "type": "string" },
+            } },
+            "headers": { "RequestId": {
+                "description": "The request's id: the client's, when sane, or a fresh one.",
+                "schema": { "type": "string", "pattern": "^[A-Za-z0-9._:+/=@~-]{1,128}$" },
             } },
         },
-        "components": { "schemas": { "Error": {
-            "type": "object",
-            "required": ["error"],
-            "properties": { "error": {
-                "type": "object",
-                "required": ["kind", "message"],
-                "properties": {
-                    "kind": { "type": "string" },
-                    "message": { "type": "string" },
-                    "parameter": { "type": "string", "description": "The parameter at fault (`bad_arguments`)." },
-                    "contract": { "type": "string", "description": "The contract that refused (`contract_refused`)." },
-                },
-            } },
-        } } },
     })
+}
+
+/// The `HEAD` twin of a `GET` operation: the same answers, without a body.
+fn head(mut operation: Value) -> Value {
+    if let Some(responses) = operation["responses"].as_object_mut() {
+        for response in responses.values_mut() {
+            if let Some(response) = response.as_object_mut() {
+                response.remove("content");
+            }
+        }
+    }
+    operation
 }
 
 /// The first paragraph of a doc comment.
@@ -138,7 +244,7 @@ fn call_schema(reference: &str, function: &Function) -> Value {
     let mut properties = Map::new();
     let mut required = Vec::new();
     for param in function.params() {
-        let mut schema = type_schema(param.ty);
+        let mut schema = type_schema(param.ty, Side::Argument);
         if let Some(default) = param.default.and_then(default_value) {
             schema["default"] = default;
         } else if let Some(default) = param.default {
@@ -146,6 +252,26 @@ fn call_schema(reference: &str, function: &Function) -> Value {
         }
         if param.is_required() {
             required.push(param.name);
+        } else {
+            // An explicit `null` counts as not given.
+            let absent = json!({ "type": "null" });
+            match schema.get_mut("anyOf").and_then(Value::as_array_mut) {
+                Some(any) if any.contains(&absent) => {}
+                Some(any) => any.push(absent),
+                None => {
+                    // What describes the parameter stays beside the choice.
+                    let mut outer = Map::new();
+                    if let Some(inner) = schema.as_object_mut() {
+                        for key in ["default", "x-rust-default", "x-rust-type"] {
+                            if let Some(value) = inner.remove(key) {
+                                outer.insert(key.to_owned(), value);
+                            }
+                        }
+                    }
+                    outer.insert("anyOf".to_owned(), json!([schema, absent]));
+                    schema = Value::Object(outer);
+                }
+            }
         }
         properties.insert(param.name.to_owned(), schema);
     }
@@ -153,6 +279,9 @@ fn call_schema(reference: &str, function: &Function) -> Value {
         json!({ "type": "object", "properties": properties, "additionalProperties": false });
     if !required.is_empty() {
         kwargs["required"] = json!(required);
+    } else {
+        // `"kwargs": null` is no kwargs.
+        kwargs["type"] = json!(["object", "null"]);
     }
     let mut call = json!({
         "title": reference,
@@ -165,16 +294,6 @@ fn call_schema(reference: &str, function: &Function) -> Value {
         call["description"] = json!(function.doc());
     }
     call
-}
-
-/// What a successful call of `function` answers.
-fn result_schema(reference: &str, function: &Function) -> Value {
-    json!({
-        "title": reference,
-        "type": "object",
-        "properties": { "ref": type_schema(ok_type(function.returns())) },
-        "required": ["ref"],
-    })
 }
 
 /// `T` of `Result<T>`, `Result<T, E>`, `pop::Result<T>`; the type itself otherwise.
@@ -208,8 +327,16 @@ fn split_top_level(text: &str) -> Vec<&str> {
     parts
 }
 
+/// Which side of a call a type is on: arguments take integers as strings
+/// too, results are always plain JSON.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Argument,
+    Result,
+}
+
 /// The JSON Schema of a Rust type, as `#[plugin]` recorded it.
-fn type_schema(ty: &str) -> Value {
+fn type_schema(ty: &str, side: Side) -> Value {
     let ty = ty.trim();
     let generic = ty.find('<').map(|open| {
         let outer = ty[..open].rsplit("::").next().unwrap_or(&ty[..open]);
@@ -221,8 +348,11 @@ fn type_schema(ty: &str) -> Value {
         .trim();
     let last = name.rsplit("::").next().unwrap_or(name);
     let schema = match (last, generic) {
-        ("u8" | "u16" | "u32" | "u64" | "u128" | "usize", None) => integer(Some(0)),
-        ("i8" | "i16" | "i32" | "i64" | "i128" | "isize", None) => integer(None),
+        (
+            "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i32" | "i64" | "i128"
+            | "isize",
+            None,
+        ) => integer(last, side),
         ("f32" | "f64", None) => json!({ "type": "number" }),
         ("bool", None) => json!({ "type": "boolean" }),
         (
@@ -235,25 +365,28 @@ fn type_schema(ty: &str) -> Value {
         ("()", None) => json!({ "type": "null" }),
         ("Value", None) => json!({}),
         (_, Some(("Option", inner))) => {
-            let inner = type_schema(inner);
+            let inner = type_schema(inner, side);
             json!({ "anyOf": [inner, { "type": "null" }] })
         }
         (_, Some(("Vec" | "VecDeque" | "HashSet" | "BTreeSet", inner))) => {
-            json!({ "type": "array", "items": type_schema(inner) })
+            json!({ "type": "array", "items": type_schema(inner, side) })
         }
         (_, Some(("HashMap" | "BTreeMap", inner))) => match split_top_level(inner).as_slice() {
-            [_, value] => json!({ "type": "object", "additionalProperties": type_schema(value) }),
+            [_, value] => {
+                json!({ "type": "object", "additionalProperties": type_schema(value, side) })
+            }
             _ => json!({ "type": "object" }),
         },
-        (_, Some(("Box" | "Arc" | "Rc" | "Cow", inner))) => {
-            type_schema(split_top_level(inner).last().copied().unwrap_or(inner))
-        }
+        (_, Some(("Box" | "Arc" | "Rc" | "Cow", inner))) => type_schema(
+            split_top_level(inner).last().copied().unwrap_or(inner),
+            side,
+        ),
         _ if name.starts_with('[') && name.ends_with(']') => {
             let inner = name[1..name.len() - 1]
                 .split(';')
                 .next()
                 .unwrap_or_default();
-            json!({ "type": "array", "items": type_schema(inner) })
+            json!({ "type": "array", "items": type_schema(inner, side) })
         }
         _ => json!({}),
     };
@@ -264,13 +397,134 @@ fn type_schema(ty: &str) -> Value {
     schema
 }
 
-/// An integer, which the router also takes as a string of digits.
-fn integer(minimum: Option<u64>) -> Value {
-    let (number, digits) = match minimum {
-        Some(minimum) => (json!({ "type": "integer", "minimum": minimum }), "^[0-9]+$"),
-        None => (json!({ "type": "integer" }), "^-?[0-9]+$"),
+/// An integer of Rust type `ty`, within its range; as an argument also a
+/// string holding one, as the binder reads it (JSON's spelling of an
+/// integer: no leading zero, no `-0`, no sign on a positive one).
+fn integer(ty: &str, side: Side) -> Value {
+    let (min, max): (i128, i128) = match ty {
+        "u8" => (0, u8::MAX.into()),
+        "u16" => (0, u16::MAX.into()),
+        "u32" => (0, u32::MAX.into()),
+        "u64" | "usize" | "u128" => (0, u64::MAX.into()),
+        "i8" => (i8::MIN.into(), i8::MAX.into()),
+        "i16" => (i16::MIN.into(), i16::MAX.into()),
+        "i32" => (i32::MIN.into(), i32::MAX.into()),
+        _ => (i64::MIN.into(), i64::MAX.into()),
     };
-    json!({ "anyOf": [number, { "type": "string", "pattern": digits }] })
+    // 128-bit types take wider JSON numbers; strings only within 64 bits.
+    let mut number = json!({ "type": "integer", "minimum": min as i64 });
+    if min == 0 {
+        number["minimum"] = json!(0);
+    }
+    if !ty.ends_with("128") {
+        number["maximum"] = match u64::try_from(max) {
+            Ok(max) => json!(max),
+            Err(_) => json!(max as i64),
+        };
+    }
+    if ty == "i128" {
+        number.as_object_mut().map(|n| n.remove("minimum"));
+    }
+    match side {
+        Side::Result => number,
+        Side::Argument => json!({ "anyOf": [number, {
+            "type": "string",
+            "pattern": format!("^[ \\t\\n\\r]*(?:{})[ \\t\\n\\r]*$", range_pattern(min, max)),
+        }] }),
+    }
+}
+
+/// A regular expression matching exactly the decimal integers from `min`
+/// to `max` as JSON spells them.
+fn range_pattern(min: i128, max: i128) -> String {
+    let mut alternatives = Vec::new();
+    if min < 0 {
+        for positive in up_to(min.unsigned_abs(), false) {
+            alternatives.push(format!("-{positive}"));
+        }
+    }
+    if max >= 0 {
+        alternatives.extend(up_to(max.unsigned_abs(), min <= 0));
+    }
+    alternatives.join("|")
+}
+
+/// Alternatives matching 1 (or 0, with `zero`) to `max`, without leading zeros.
+fn up_to(max: u128, zero: bool) -> Vec<String> {
+    let digits: Vec<u8> = max.to_string().bytes().map(|b| b - b'0').collect();
+    let mut alternatives = Vec::new();
+    if zero {
+        alternatives.push("0".to_owned());
+    }
+    // Every number with fewer digits than `max`.
+    match digits.len() {
+        1 => {}
+        2 => alternatives.push("[1-9]".to_owned()),
+        n => alternatives.push(format!("[1-9][0-9]{{0,{}}}", n - 2)),
+    }
+    // Numbers as long as `max`: a prefix of it, one smaller digit, then any.
+    for (index, &digit) in digits.iter().enumerate() {
+        let lowest = u8::from(index == 0);
+        if digit > lowest {
+            let prefix: String = digits[..index]
+                .iter()
+                .map(|d| char::from(b'0' + d))
+                .collect();
+            let rest = digits.len() - index - 1;
+            let smaller = match digit - 1 == lowest {
+                true => lowest.to_string(),
+                false => format!("[{lowest}-{}]", digit - 1),
+            };
+            let tail = match rest {
+                0 => String::new(),
+                1 => "[0-9]".to_owned(),
+                n => format!("[0-9]{{{n}}}"),
+            };
+            alternatives.push(format!("{prefix}{smaller}{tail}"));
+        }
+    }
+    alternatives.push(max.to_string());
+    alternatives
+}
+
+/// A value of Rust type `ty` the router accepts, for examples: `None` for a
+/// type it cannot make one of (serde decides what such a type takes).
+pub(super) fn sample(ty: &str) -> Option<Value> {
+    let ty = ty.trim();
+    let last = |name: &str| -> String {
+        let name = name
+            .trim_start_matches('&')
+            .trim_start_matches("'static ")
+            .trim();
+        name.rsplit("::").next().unwrap_or(name).to_owned()
+    };
+    if let Some(open) = ty.find('<') {
+        let outer = last(&ty[..open]);
+        let inner = &ty[open + 1..ty.len().saturating_sub(1)];
+        return match outer.as_str() {
+            "Vec" | "VecDeque" | "HashSet" | "BTreeSet" => Some(json!([])),
+            "HashMap" | "BTreeMap" => Some(json!({})),
+            "Option" => Some(Value::Null),
+            "Box" | "Arc" | "Rc" | "Cow" => {
+                sample(split_top_level(inner).last().copied().unwrap_or(inner))
+            }
+            _ => None,
+        };
+    }
+    Some(match last(ty).as_str() {
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i32" | "i64" | "i128"
+        | "isize" => json!(1),
+        "f32" | "f64" => json!(1.5),
+        "bool" => json!(true),
+        "String" | "str" => json!("text"),
+        "char" => json!("a"),
+        "PathBuf" => json!("file.txt"),
+        "IpAddr" | "Ipv4Addr" => json!("127.0.0.1"),
+        "Ipv6Addr" => json!("::1"),
+        "SocketAddr" => json!("127.0.0.1:8080"),
+        "Value" => json!({}),
+        _ => return None,
+    })
 }
 
 /// A `#[default(..)]` expression as JSON, when it is a literal (`10`,
@@ -301,13 +555,23 @@ fn default_value(expression: &str) -> Option<Value> {
         .filter(|value: &Value| !value.is_object())
 }
 
-/// Example kwargs: every parameter with a default, at that default.
-fn example_kwargs(params: &[Param]) -> Value {
-    let kwargs: Map<String, Value> = params
-        .iter()
-        .filter_map(|param| Some((param.name.to_owned(), default_value(param.default?)?)))
-        .collect();
-    Value::Object(kwargs)
+/// Example kwargs that work: every parameter with a default, at that
+/// default, and every required one at a sample value; `None` when a
+/// required parameter's type has no sample.
+pub(super) fn example_kwargs(params: &[Param]) -> Option<Value> {
+    let mut kwargs = Map::new();
+    for param in params {
+        let value = match param.default {
+            // A default that is not a JSON literal (`Vec::new()`) is left to apply.
+            Some(default) => default_value(default),
+            None if param.optional => None,
+            None => Some(sample(param.ty)?),
+        };
+        if let Some(value) = value {
+            kwargs.insert(param.name.to_owned(), value);
+        }
+    }
+    Some(Value::Object(kwargs))
 }
 
 #[cfg(test)]
@@ -317,26 +581,47 @@ mod tests {
     #[test]
     fn rust_types_map_onto_json_schema() {
         assert_eq!(
-            type_schema("u64")["anyOf"][0],
-            json!({"type": "integer", "minimum": 0})
+            type_schema("u64", Side::Argument)["anyOf"][0],
+            json!({"type": "integer", "minimum": 0, "maximum": u64::MAX})
         );
-        assert_eq!(type_schema("i32")["anyOf"][1]["pattern"], "^-?[0-9]+$");
-        assert_eq!(type_schema("String")["type"], "string");
-        assert_eq!(type_schema("&'static str")["type"], "string");
-        assert_eq!(type_schema("Vec<f64>")["items"]["type"], "number");
         assert_eq!(
-            type_schema("Option<bool>")["anyOf"][1],
+            type_schema("u64", Side::Result),
+            json!({"type": "integer", "minimum": 0, "maximum": u64::MAX, "x-rust-type": "u64"})
+        );
+        assert_eq!(
+            type_schema("u8", Side::Argument)["anyOf"][1]["pattern"],
+            "^[ \\t\\n\\r]*(?:0|[1-9][0-9]{0,1}|1[0-9]{2}|2[0-4][0-9]|25[0-4]|255)[ \\t\\n\\r]*$"
+        );
+        assert_eq!(
+            type_schema("i8", Side::Argument)["anyOf"][1]["pattern"],
+            "^[ \\t\\n\\r]*(?:-[1-9][0-9]{0,1}|-1[0-1][0-9]|-12[0-7]|-128|0|[1-9][0-9]{0,1}|1[0-1][0-9]|12[0-6]|127)[ \\t\\n\\r]*$"
+        );
+        assert_eq!(type_schema("String", Side::Argument)["type"], "string");
+        assert_eq!(
+            type_schema("&'static str", Side::Argument)["type"],
+            "string"
+        );
+        assert_eq!(
+            type_schema("Vec<f64>", Side::Argument)["items"]["type"],
+            "number"
+        );
+        assert_eq!(
+            type_schema("Option<bool>", Side::Argument)["anyOf"][1],
             json!({"type": "null"})
         );
         assert_eq!(
-            type_schema("HashMap<String, u8>")["additionalProperties"]["anyOf"][0]["type"],
+            type_schema("HashMap<String, u8>", Side::Argument)["additionalProperties"]["anyOf"][0]
+                ["type"],
             "integer"
         );
         assert_eq!(
-            type_schema("std::collections::BTreeMap<String, String>")["type"],
+            type_schema("std::collections::BTreeMap<String, String>", Side::Argument)["type"],
             "object"
         );
-        assert_eq!(type_schema("MyType"), json!({"x-rust-type": "MyType"}));
+        assert_eq!(
+            type_schema("MyType", Side::Argument),
+            json!({"x-rust-type": "MyType"})
+        );
         assert_eq!(ok_type("Result<u64>"), "u64");
         assert_eq!(ok_type("pop::Result<Vec<u8>, MyError>"), "Vec<u8>");
         assert_eq!(ok_type("Option<u8>"), "Option<u8>");

@@ -3,9 +3,11 @@
 //! the router's one table of statuses.
 
 use std::fmt::Write as _;
+use std::future::Future as _;
 use std::net::{IpAddr, SocketAddr};
 use std::ops::Range;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Instant;
 
 use anyhow::Context as _;
@@ -19,8 +21,11 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::id::{self, Ids};
+use super::metrics::{Metrics, Outcome, Shard, Target};
 use super::{BODY_IDLE_TIMEOUT, BODY_LIMIT, BODY_TIMEOUT};
 use crate::hub::Function;
+use crate::log::capped;
 use crate::plugin::{Kwargs, Reply, Want};
 use crate::{CallError, Hub};
 
@@ -31,15 +36,78 @@ const SMALL_BODY: usize = 8 * 1024;
 /// The memory every larger body being read shares, in KiB.
 const BODY_BUDGET_KIB: usize = 16 * 1024;
 
+/// The longest error message an answer carries; the rest is replaced by
+/// its length (a plugin's error may repeat what the client sent).
+const MESSAGE_CAP: usize = 1024;
+
 type Answer = Response<Full<Bytes>>;
+
+/// Where a request goes, by its path alone.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Route {
+    /// `/`: a call, or the listing.
+    Call,
+    Health,
+    Metrics,
+    OpenApi,
+    /// Any other path.
+    Other,
+}
+
+impl Route {
+    fn of(path: &str) -> Route {
+        match path {
+            "/" => Route::Call,
+            "/healthz" => Route::Health,
+            "/metrics" => Route::Metrics,
+            "/openapi.json" => Route::OpenApi,
+            _ => Route::Other,
+        }
+    }
+
+    /// Its label in the metrics.
+    fn label(self) -> &'static str {
+        match self {
+            Route::Call => "/",
+            Route::Health => "/healthz",
+            Route::Metrics => "/metrics",
+            Route::OpenApi => "/openapi.json",
+            Route::Other => "other",
+        }
+    }
+
+    /// The methods it answers, as the `Allow` header lists them. `HEAD`
+    /// goes wherever `GET` does.
+    fn allow(self) -> &'static str {
+        match self {
+            Route::Call => "GET, HEAD, POST",
+            _ => "GET, HEAD",
+        }
+    }
+
+    fn allows(self, method: &Method) -> bool {
+        *method == Method::GET
+            || *method == Method::HEAD
+            || (self == Route::Call && *method == Method::POST)
+    }
+}
+
+/// What a request turned out to call, for its log line and its metrics.
+#[derive(Default)]
+struct Called {
+    /// The reference it named, if it named one (the log caps it).
+    reference: Option<String>,
+    /// Where it is counted, if it reached a function.
+    target: Option<Target>,
+}
 
 /// Why a request gets no result: each with its status, kind and message.
 #[derive(Debug)]
 pub(super) enum Rejection {
-    /// A path other than `/` (and `/healthz`).
+    /// A path the router does not serve.
     NotFound(String),
-    /// A method other than GET or POST.
-    MethodNotAllowed,
+    /// A method the path does not answer; the ones it does.
+    MethodNotAllowed(&'static str),
     /// A body over [`BODY_LIMIT`].
     PayloadTooLarge,
     /// A body that stalled, or took too long altogether.
@@ -56,7 +124,7 @@ impl Rejection {
     fn status(&self) -> StatusCode {
         match self {
             Rejection::NotFound(_) => StatusCode::NOT_FOUND,
-            Rejection::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Rejection::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Rejection::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Rejection::Timeout => StatusCode::REQUEST_TIMEOUT,
             Rejection::Busy => StatusCode::SERVICE_UNAVAILABLE,
@@ -72,7 +140,7 @@ impl Rejection {
     fn kind(&self) -> &'static str {
         match self {
             Rejection::NotFound(_) => "not_found",
-            Rejection::MethodNotAllowed => "method_not_allowed",
+            Rejection::MethodNotAllowed(_) => "method_not_allowed",
             Rejection::PayloadTooLarge => "payload_too_large",
             Rejection::Timeout => "request_timeout",
             Rejection::Busy => "busy",
@@ -81,10 +149,17 @@ impl Rejection {
         }
     }
 
+    fn outcome(&self) -> Outcome {
+        Outcome::of_kind(self.kind())
+    }
+
+    /// The message, with what the client sent capped.
     fn message(&self) -> String {
-        match self {
-            Rejection::NotFound(path) => format!("nothing is served at {path}; send requests to /"),
-            Rejection::MethodNotAllowed => "use GET or POST".to_owned(),
+        let message = match self {
+            Rejection::NotFound(path) => {
+                format!("nothing is served at {}; send requests to /", capped(path))
+            }
+            Rejection::MethodNotAllowed(allow) => format!("this path answers {allow}"),
             Rejection::PayloadTooLarge => {
                 format!("the request body is larger than {BODY_LIMIT} bytes")
             }
@@ -96,6 +171,16 @@ impl Rejection {
             }
             Rejection::BadRequest(message) => message.clone(),
             Rejection::Call(err) => err.to_string(),
+        };
+        match message.len() > MESSAGE_CAP {
+            false => message,
+            true => {
+                let mut end = MESSAGE_CAP;
+                while !message.is_char_boundary(end) {
+                    end -= 1;
+                }
+                format!("{}…({} bytes)", &message[..end], message.len())
+            }
         }
     }
 
@@ -126,10 +211,10 @@ impl Rejection {
             .expect("a JSON value always serializes");
         let mut reply = json_reply(status, body);
         match self {
-            Rejection::MethodNotAllowed => {
+            Rejection::MethodNotAllowed(allow) => {
                 reply
                     .headers_mut()
-                    .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+                    .insert(header::ALLOW, HeaderValue::from_static(allow));
             }
             rejection if rejection.ends_connection() => {
                 reply
@@ -146,8 +231,16 @@ impl Rejection {
 pub(super) struct Router {
     hub: Arc<Hub>,
     sub: String,
-    /// The functions callable through it, by reference relative to its sub.
-    functions: FxHashMap<Box<str>, Arc<Function>>,
+    /// The functions callable through it, by reference relative to its
+    /// sub, with where their calls are counted.
+    functions: FxHashMap<Box<str>, (Arc<Function>, Target)>,
+    /// What it has done, for `/metrics`.
+    metrics: Metrics,
+    /// Where fresh request ids come from.
+    ids: Ids,
+    /// Serving without metrics and request ids, to measure their cost
+    /// (`POP_ROUTER_BARE=1`; a benchmark's switch, not an operator's).
+    bare: bool,
     /// What a bare request gets.
     example: String,
     /// `GET /openapi.json`.
@@ -159,7 +252,12 @@ pub(super) struct Router {
 }
 
 impl Router {
-    pub(super) fn new(hub: Arc<Hub>, sub: &str, local: SocketAddr) -> crate::Result<Router> {
+    pub(super) fn new(
+        hub: Arc<Hub>,
+        sub: &str,
+        local: SocketAddr,
+        threads: usize,
+    ) -> crate::Result<Router> {
         let target = hub
             .sub(sub)
             .with_context(|| format!("there is no sub `{sub}` to route to"))?;
@@ -177,11 +275,22 @@ impl Router {
         let openapi = super::openapi::document(app, sub, local, &listed);
         let openapi =
             Bytes::from(serde_json::to_vec_pretty(&openapi).expect("a JSON value serializes"));
+        let metrics = Metrics::new(functions.keys().map(|reference| &**reference), threads);
+        let functions = functions
+            .into_iter()
+            .filter_map(|(reference, function)| {
+                let target = metrics.function(&reference)?;
+                Some((reference, (function, target)))
+            })
+            .collect();
         Ok(Router {
             sub: sub.to_owned(),
             example,
             openapi,
             functions,
+            metrics,
+            ids: Ids::new(threads),
+            bare: std::env::var_os("POP_ROUTER_BARE").is_some_and(|bare| bare == "1"),
             budget: Arc::new(Semaphore::new(BODY_BUDGET_KIB)),
             blocking: tokio::runtime::Handle::current(),
             hub,
@@ -192,56 +301,126 @@ impl Router {
         &self.sub
     }
 
-    /// Answers one request and logs it. `close` is told when the connection
-    /// must end after this answer (its body was not read to the end).
+    /// The metrics shard of server thread `index`.
+    pub(super) fn shard(&self, index: usize) -> Arc<Shard> {
+        self.metrics.shard(index)
+    }
+
+    /// Answers one request, logs it and counts it. `close` is set when the
+    /// connection must end after this answer (its body was not read to the
+    /// end); `shard` is the calling server thread's.
     pub(super) async fn handle(
         &self,
         request: Request<Incoming>,
-        close: &tokio::sync::Notify,
+        close: &std::sync::atomic::AtomicBool,
+        shard: &Arc<Shard>,
     ) -> Answer {
         let started = Instant::now();
+        if self.bare {
+            return self.handle_bare(request, close, started).await;
+        }
+        let _in_flight = shard.in_flight();
+        let (id, header) = self.ids.of(id::sent(request.headers()), shard);
         let method = request.method().clone();
-        let path = request.uri().path().to_owned();
-        let mut reference = None;
-        let reply = match self.route(request, &mut reference).await {
+        let uri = request.uri().clone();
+        let route = Route::of(uri.path());
+        let mut called = Called::default();
+        // Everything logged while the request is served carries its id. The
+        // answer is pinned where it is: the scope holds a pointer to it, not
+        // a moved copy.
+        let (mut reply, outcome) = {
+            let answer = async {
+                match self.route(route, request, &mut called).await {
+                    Ok(reply) => (reply, Outcome::Ok),
+                    Err(rejection) => {
+                        if rejection.ends_connection() {
+                            close.store(true, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        let outcome = rejection.outcome();
+                        (rejection.into_reply(), outcome)
+                    }
+                }
+            };
+            let answer = std::pin::pin!(answer);
+            id.clone().scope(answer).await
+        };
+        // A reply of ours never has the header yet: appending skips the search.
+        reply.headers_mut().append(id::HEADER.clone(), header);
+        let took = started.elapsed();
+        let target = called
+            .target
+            .unwrap_or_else(|| self.metrics.route(route.label()));
+        shard.record(target, outcome, took);
+        crate::log::request(&crate::log::Request {
+            id: id.as_str(),
+            method: method.as_str(),
+            path: uri.path(),
+            reference: called.reference.as_deref(),
+            status: reply.status().as_u16(),
+            duration: took,
+        });
+        reply
+    }
+
+    /// [`Router::handle`] without metrics and request ids (`POP_ROUTER_BARE`),
+    /// to measure what they cost.
+    async fn handle_bare(
+        &self,
+        request: Request<Incoming>,
+        close: &std::sync::atomic::AtomicBool,
+        started: Instant,
+    ) -> Answer {
+        let method = request.method().clone();
+        let uri = request.uri().clone();
+        let mut called = Called::default();
+        let reply = match self
+            .route(Route::of(uri.path()), request, &mut called)
+            .await
+        {
             Ok(reply) => reply,
             Err(rejection) => {
                 if rejection.ends_connection() {
-                    close.notify_one();
+                    close.store(true, std::sync::atomic::Ordering::Relaxed);
                 }
                 rejection.into_reply()
             }
         };
-        // The logger escapes control characters, so a client cannot forge lines.
-        tracing::info!(
-            "{method} {path} ref={} status={} time={:?}",
-            reference.as_deref().unwrap_or("-"),
-            reply.status().as_u16(),
-            started.elapsed()
-        );
+        crate::log::request(&crate::log::Request {
+            id: "-",
+            method: method.as_str(),
+            path: uri.path(),
+            reference: called.reference.as_deref(),
+            status: reply.status().as_u16(),
+            duration: started.elapsed(),
+        });
         reply
     }
 
     async fn route(
         &self,
+        route: Route,
         request: Request<Incoming>,
-        reference: &mut Option<String>,
+        called: &mut Called,
     ) -> Result<Answer, Rejection> {
-        let path = request.uri().path();
-        if request.method() == Method::GET {
-            match path {
-                "/healthz" => {
-                    return Ok(json_reply(StatusCode::OK, br#"{"status": "ok"}"#.to_vec()));
-                }
-                "/openapi.json" => return Ok(json_reply(StatusCode::OK, self.openapi.clone())),
-                _ => {}
+        if route == Route::Other {
+            return Err(Rejection::NotFound(request.uri().path().to_owned()));
+        }
+        if !route.allows(request.method()) {
+            return Err(Rejection::MethodNotAllowed(route.allow()));
+        }
+        match route {
+            Route::Health => return Ok(json_reply(StatusCode::OK, HEALTHY)),
+            Route::OpenApi => return Ok(json_reply(StatusCode::OK, self.openapi.clone())),
+            Route::Metrics => {
+                let text = self.metrics.render(crate::log::dropped_lines());
+                let mut reply = Response::new(Full::new(Bytes::from(text)));
+                reply.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+                );
+                return Ok(reply);
             }
-        }
-        if path != "/" {
-            return Err(Rejection::NotFound(path.to_owned()));
-        }
-        if request.method() != Method::GET && request.method() != Method::POST {
-            return Err(Rejection::MethodNotAllowed);
+            Route::Call | Route::Other => {}
         }
         let (body, _share) = self.read_body(request.into_body()).await?;
         if body.iter().all(u8::is_ascii_whitespace) {
@@ -252,9 +431,9 @@ impl Router {
             );
             return Ok(reply);
         }
-        let (called, kwargs) = parse(&body)?;
-        let result = self.call(&called, body.clone(), kwargs).await;
-        *reference = Some(called);
+        let (reference, kwargs) = parse(&body)?;
+        let result = self.call(&reference, body.clone(), kwargs, called).await;
+        called.reference = Some(reference);
         Ok(ok(&result.map_err(Rejection::Call)?))
     }
 
@@ -274,7 +453,9 @@ impl Router {
             Some(length) => self.share(length as usize, None).await?,
             None => None,
         };
-        let deadline = tokio::time::Instant::now() + BODY_TIMEOUT;
+        // Set when the body first makes the request wait: a body that came
+        // with its headers (most do) needs no timer at all.
+        let mut deadline = None;
         let mut body = body;
         // A body of known length is read into one buffer of that size: a
         // buffer grown by doubling leaves the allocator holes of every size,
@@ -284,10 +465,19 @@ impl Router {
         let mut collected: Vec<u8> = Vec::new();
         let mut total = 0;
         loop {
-            let stall = tokio::time::Instant::now() + BODY_IDLE_TIMEOUT;
-            let frame = tokio::time::timeout_at(stall.min(deadline), body.frame())
-                .await
-                .map_err(|_| Rejection::Timeout)?;
+            let mut next = std::pin::pin!(body.frame());
+            let ready = std::future::poll_fn(|cx| Poll::Ready(next.as_mut().poll(cx))).await;
+            let frame = match ready {
+                Poll::Ready(frame) => frame,
+                Poll::Pending => {
+                    let now = tokio::time::Instant::now();
+                    let deadline = *deadline.get_or_insert(now + BODY_TIMEOUT);
+                    let stall = now + BODY_IDLE_TIMEOUT;
+                    tokio::time::timeout_at(stall.min(deadline), next)
+                        .await
+                        .map_err(|_| Rejection::Timeout)?
+                }
+            };
             let Some(frame) = frame else { break };
             let frame = frame
                 .map_err(|err| Rejection::BadRequest(format!("cannot read the body: {err}")))?;
@@ -357,24 +547,19 @@ impl Router {
         reference: &str,
         body: Bytes,
         kwargs: Option<Range<usize>>,
+        called: &mut Called,
     ) -> Result<Vec<u8>, CallError> {
-        let Some(function) = self.functions.get(reference) else {
-            let full = format!("{}.{reference}", self.sub);
-            return Err(CallError::UnknownRef {
-                reference: reference.to_owned(),
-                reason: self
-                    .hub
-                    .declined()
-                    .find(|(key, _)| full == *key || full.starts_with(&format!("{key}.")))
-                    .map(|(key, reason)| format!("`{key}` declined to load: {reason}"))
-                    .unwrap_or_else(|| {
-                        format!(
-                            "no plugin function with this reference in sub `{}`",
-                            self.sub
-                        )
-                    }),
+        let Some((function, target)) = self.functions.get(reference) else {
+            // The hub says why, as for any call; what the client sent is capped.
+            return Err(match self.hub.sub(&self.sub) {
+                Some(sub) => self.hub.unknown_in(sub, &capped(reference), reference),
+                None => CallError::UnknownRef {
+                    reference: capped(reference).into_owned(),
+                    reason: format!("the router's sub `{}` is gone", self.sub),
+                },
             });
         };
+        called.target = Some(*target);
         let json = |reply| match reply {
             Reply::Json(bytes) => Ok(bytes),
             Reply::Value(value) => serde_json::to_vec(&value).map_err(|err| CallError::Failed {
@@ -387,10 +572,17 @@ impl Router {
             return json(function.invoke(&self.hub, kwargs, Want::Json).await?);
         }
         let (hub, function) = (self.hub.clone(), function.clone());
+        let id = crate::request_id();
         let blocking = self.blocking.spawn_blocking(move || {
-            function
-                .invoke(&hub, kwargs_of(&body, kwargs), Want::Json)
-                .finish_now()
+            let run = || {
+                function
+                    .invoke(&hub, kwargs_of(&body, kwargs), Want::Json)
+                    .finish_now()
+            };
+            match id {
+                Some(id) => id.run(run),
+                None => run(),
+            }
         });
         let reply = blocking.await.unwrap_or_else(|err| {
             Err(CallError::Panicked {
@@ -475,7 +667,8 @@ impl<'de> serde::de::Visitor<'de> for CallVisitor<'_> {
                 "kwargs" => kwargs = Some(map.next_value::<&'de RawValue>()?),
                 other => {
                     *self.problem = Some(Rejection::BadRequest(format!(
-                        "unknown key `{other}`: a request has only `ref` and `kwargs`"
+                        "unknown key `{}`: a request has only `ref` and `kwargs`",
+                        capped(other)
                     )));
                     return Err(serde::de::Error::custom("unknown key"));
                 }
@@ -493,6 +686,9 @@ fn ok(value: &[u8]) -> Answer {
     body.push(b'}');
     json_reply(StatusCode::OK, body)
 }
+
+/// What `/healthz` answers.
+const HEALTHY: &[u8] = br#"{"status": "ok"}"#;
 
 fn json_reply(status: StatusCode, body: impl Into<Bytes>) -> Answer {
     let mut reply = Response::new(Full::new(body.into()));
@@ -530,21 +726,15 @@ fn example(sub: &crate::Sub, local: SocketAddr) -> String {
             path = sub.path()
         );
     };
-    let mut kwargs = serde_json::Map::new();
-    for param in function.params() {
-        let value = match param.default {
-            // A default that is not a JSON literal (`"x".to_owned()`) is left to apply.
-            Some(default) => match serde_json::from_str(default) {
-                Ok(value) => value,
-                Err(_) => continue,
-            },
-            None if param.optional => continue,
-            None => json!(format!("<{}>", param.ty)),
-        };
-        kwargs.insert(param.name.to_owned(), value);
-    }
+    // Sample values for required parameters; a type without one shows its name.
+    let kwargs = super::openapi::example_kwargs(function.params()).unwrap_or_else(|| {
+        let mut kwargs = serde_json::Map::new();
+        for param in function.params().iter().filter(|p| p.is_required()) {
+            kwargs.insert(param.name.to_owned(), json!(format!("<{}>", param.ty)));
+        }
+        Value::Object(kwargs)
+    });
     // Spelled as pop's tutorial spells it: `ref` first.
-    let kwargs = Value::Object(kwargs);
     let mut text = format!(
         "example: curl -X GET {url} -d '{{\"ref\": {}, \"kwargs\": {kwargs}}}'\n",
         json!(reference)

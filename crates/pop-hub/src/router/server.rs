@@ -4,6 +4,7 @@ use std::convert::Infallible;
 use std::future::{Future, poll_fn};
 use std::pin::pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
+use super::metrics::Shard;
 use super::request::Router;
 use super::{GRACE, HEADER_TIMEOUT};
 
@@ -28,14 +30,17 @@ const LINGER: Duration = Duration::from_secs(1);
 
 /// Accepts and serves connections until `shutdown` resolves, then lets the
 /// requests already sent finish, within [`GRACE`]. `slots` caps the
-/// connections of every server thread together.
+/// connections of every server thread together; `index` is this server
+/// thread's, which counts in a metrics shard of its own.
 pub(super) async fn run(
     listener: TcpListener,
     router: Arc<Router>,
+    index: usize,
     slots: Arc<Semaphore>,
     shutdown: impl Future<Output = ()>,
 ) {
     let graceful = GracefulShutdown::new();
+    let shard = router.shard(index);
     let mut shutdown = pin!(shutdown);
     loop {
         // A free slot, then the next connection, unless shutdown comes first:
@@ -56,7 +61,7 @@ pub(super) async fn run(
             Some(Some(next)) => next,
         };
         match accepted {
-            Ok((stream, _)) => serve(stream, slot, &router, &graceful),
+            Ok((stream, _)) => serve(stream, slot, &router, &shard, &graceful),
             // A failed accept (out of file descriptors, a reset) is not fatal.
             Err(err) => {
                 tracing::warn!("{}: accept failed: {err}", router.sub());
@@ -74,7 +79,7 @@ pub(super) async fn run(
             let (Ok(slot), Ok(stream)) = (slots.clone().try_acquire_owned(), stream) else {
                 break;
             };
-            serve(stream, slot, &router, &graceful);
+            serve(stream, slot, &router, &shard, &graceful);
         }
     }
     tokio::time::sleep(DRAIN).await;
@@ -89,42 +94,62 @@ pub(super) async fn run(
     }
 }
 
+/// What the requests of one connection share.
+struct Connection {
+    router: Arc<Router>,
+    shard: Arc<Shard>,
+    /// Set by a request whose body was not read to the end: the connection
+    /// must close once it has answered.
+    close: AtomicBool,
+}
+
 /// Serves one connection on its own task, holding its slot until it ends.
 fn serve(
     stream: tokio::net::TcpStream,
     slot: tokio::sync::OwnedSemaphorePermit,
     router: &Arc<Router>,
+    shard: &Arc<Shard>,
     graceful: &GracefulShutdown,
 ) {
     let _ = stream.set_nodelay(true);
-    let router = router.clone();
-    // hyper would wait for the rest of a body the router gave up on; told
-    // so, the connection task closes the connection once it has answered.
-    let close = Arc::new(tokio::sync::Notify::new());
-    let closer = close.clone();
+    let open = shard.connection();
+    // What every request of the connection shares, in one allocation.
+    let state = Arc::new(Connection {
+        router: router.clone(),
+        shard: shard.clone(),
+        close: AtomicBool::new(false),
+    });
+    let handler = state.clone();
     let service = hyper::service::service_fn(move |request| {
-        let (router, close) = (router.clone(), close.clone());
-        async move { Ok::<_, Infallible>(router.handle(request, &close).await) }
+        let state = handler.clone();
+        async move {
+            let answer = state.router.handle(request, &state.close, &state.shard);
+            Ok::<_, Infallible>(answer.await)
+        }
     });
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_TIMEOUT)
         .max_buf_size(MAX_HEADERS)
+        // A client may shut its side down once it has sent its request
+        // (`nc -N`, some proxies): it still gets its answer.
+        .half_close(true)
         .serve_connection(TokioIo::new(stream), service);
     let connection = graceful.watch(connection);
     tokio::spawn(async move {
         let mut connection = pin!(connection);
-        let closing = closer.notified();
-        let mut closing = pin!(closing);
-        // A client that hangs up mid-request is its own business.
+        // A client that hangs up mid-request is its own business. The
+        // handler runs inside the connection's poll, so a close it asks for
+        // is seen right after that poll: no wake-up is needed.
         let ended = poll_fn(|cx| match connection.as_mut().poll(cx) {
             Poll::Ready(_) => Poll::Ready(true),
-            Poll::Pending => closing.as_mut().poll(cx).map(|()| false),
+            Poll::Pending if state.close.load(Ordering::Relaxed) => Poll::Ready(false),
+            Poll::Pending => Poll::Pending,
         })
         .await;
         if !ended {
             let _ = tokio::time::timeout(LINGER, connection).await;
         }
-        drop(slot);
+        drop((slot, open));
     });
 }
