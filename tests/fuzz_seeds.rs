@@ -11,6 +11,9 @@ pop::no_sites!();
 #[path = "../fuzz/harness/kwargs.rs"]
 mod kwargs;
 
+#[path = "../fuzz/harness/router.rs"]
+mod router;
+
 /// The seed inputs of `target`, each with its file name, in name order.
 fn seeds(target: &str) -> Vec<(String, Vec<u8>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -54,5 +57,13 @@ fn kwargs_seeds() {
     for (name, bytes) in seeds("kwargs") {
         eprintln!("kwargs/{name}");
         kwargs::check(&bytes);
+    }
+}
+
+#[test]
+fn router_seeds() {
+    for (name, bytes) in seeds("router") {
+        eprintln!("router/{name}");
+        router::check(&bytes);
     }
 }

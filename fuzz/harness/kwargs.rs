@@ -51,9 +51,11 @@ pub mod calc {
     }
 
     /// Floats, one optional, in an async function returning a `Result`.
+    /// (The `f32` is returned widened: JSON text spells an `f32` shorter
+    /// than the `f64` a `Value` holds it as, and both are right.)
     #[plugin]
-    pub async fn real(_hub: &Hub, x: f64, scale: Option<f32>) -> Result<(f64, Option<f32>, f64)> {
-        Ok((x, scale, super::scaled(x, scale)))
+    pub async fn real(_hub: &Hub, x: f64, scale: Option<f32>) -> Result<(f64, Option<f64>, f64)> {
+        Ok((x, scale.map(f64::from), super::scaled(x, scale)))
     }
 
     /// Lists, one with a default.
@@ -299,7 +301,7 @@ fn expected(name: &str, kwargs: &Value) -> Result<Value, ()> {
         "real" => {
             let x = arg.number::<f64>("x")?.ok_or(())?;
             let scale = arg.number::<f32>("scale")?;
-            json!((x, scale, scaled(x, scale)))
+            json!((x, scale.map(f64::from), scaled(x, scale)))
         }
         "lists" => {
             let values = arg.other::<Vec<i32>>("values")?.ok_or(())?;

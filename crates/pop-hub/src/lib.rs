@@ -110,6 +110,21 @@ macro_rules! no_sites {
     };
 }
 
+/// What the fuzz targets in pop-create's repository drive. Not an API:
+/// it may change or go in any release.
+#[cfg(feature = "router")]
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Reads a request body as the router does: the `ref`, and where the
+    /// kwargs' JSON text is in the body (`None` when absent or `null`); or
+    /// the status and the message of the answer that refuses it.
+    pub fn router_request(
+        body: &[u8],
+    ) -> Result<(String, Option<std::ops::Range<usize>>), (u16, String)> {
+        crate::router::parse_for_fuzzing(body)
+    }
+}
+
 /// Support for generated code; not a public API.
 #[doc(hidden)]
 pub mod __private {
