@@ -115,12 +115,15 @@ macro_rules! no_sites {
 #[cfg(feature = "router")]
 #[doc(hidden)]
 pub mod fuzzing {
-    /// Reads a request body as the router does: the `ref`, and where the
-    /// kwargs' JSON text is in the body (`None` when absent or `null`); or
-    /// the status and the message of the answer that refuses it.
-    pub fn router_request(
-        body: &[u8],
-    ) -> Result<(String, Option<std::ops::Range<usize>>), (u16, String)> {
+    /// A body the router takes as a call: its `ref`, and where the kwargs'
+    /// JSON text is in the body (`None` when absent or `null`).
+    pub type Call = (String, Option<std::ops::Range<usize>>);
+
+    /// A body the router refuses: the status and message of its answer.
+    pub type Refusal = (u16, String);
+
+    /// Reads a request body as the router does.
+    pub fn router_request(body: &[u8]) -> Result<Call, Refusal> {
         crate::router::parse_for_fuzzing(body)
     }
 }

@@ -649,7 +649,7 @@ pub(super) fn parse(body: &[u8]) -> Result<(String, Option<Range<usize>>), Rejec
 /// call, or the status and message its refusal is answered with.
 pub(crate) fn parse_for_fuzzing(
     body: &[u8],
-) -> Result<(String, Option<Range<usize>>), (u16, String)> {
+) -> Result<crate::fuzzing::Call, crate::fuzzing::Refusal> {
     parse(body).map_err(|rejection| (rejection.status().as_u16(), rejection.message()))
 }
 
