@@ -25,9 +25,17 @@ pub fn check(body: &[u8]) {
     let shown = || String::from_utf8_lossy(body).into_owned();
     let request = match serde_json::from_slice::<Value>(body) {
         Ok(value) => Some(value),
-        // Deeper than serde_json builds a `Value`: a call or not, the
-        // binder refuses such kwargs, so only "no panic" is checked here.
-        Err(err) if err.to_string().contains("recursion limit") => return,
+        // JSON that a `Value` cannot hold: nested deeper than serde_json
+        // goes, or a number past `f64` (`1e400`). The parser may take it as
+        // a call (it only skips over the kwargs), and the binder refuses it
+        // where it is bound; only "no panic" is checked here.
+        Err(err)
+            if ["recursion limit", "number out of range"]
+                .iter()
+                .any(|why| err.to_string().contains(why)) =>
+        {
+            return;
+        }
         Err(_) => None,
     };
     let call = request.as_ref().and_then(as_call);
