@@ -27,7 +27,7 @@ pub fn check(body: &[u8]) {
         Ok(value) => Some(value),
         // JSON that a `Value` cannot hold, though its grammar allows it (as
         // Python's json does): nested deeper than serde_json goes, a number
-        // past `f64` (`1e400`), an escaped lone surrogate (`"\udd80"`). The
+        // past `f64` (`1e400`), an escaped lone surrogate (`"\udd80"`, `"\ud83e"`). The
         // parser may take such a body as a call, since it only skips over
         // the kwargs (and over a key given twice), and the binder refuses
         // such kwargs where it reads them; only "no panic" is checked here.
@@ -36,6 +36,8 @@ pub fn check(body: &[u8]) {
                 "recursion limit",
                 "number out of range",
                 "surrogate",
+                // a high surrogate with no `\u` after it
+                "unexpected end of hex escape",
                 "invalid unicode code point",
             ]
             .iter()
