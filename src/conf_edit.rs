@@ -373,7 +373,9 @@ fn quote_source(item: &str, elem: &syn::Expr) -> Option<String> {
 }
 
 /// A tuple entry rustfmt opened up over several lines, back on one line, so
-/// the array can be laid out afresh.
+/// the array can be laid out afresh. Only the space between its tokens may
+/// change: an entry whose text would change otherwise (a string literal
+/// spanning lines, or holding `( `) stays as it is.
 fn one_line(item: &str) -> String {
     let compact = item
         .lines()
@@ -384,9 +386,19 @@ fn one_line(item: &str) -> String {
         .replace(", )", ")")
         .replace(",)", ")");
     match tuple_parts(&compact) {
-        Some(parts) => format!("({})", parts.join(", ")),
-        None => item.to_owned(),
+        Some(parts) if same_tokens(item, &compact) => format!("({})", parts.join(", ")),
+        _ => item.to_owned(),
     }
+}
+
+/// True when `a` and `b` are the same tokens, spelled the same, whatever
+/// the space between them (a trailing comma aside).
+fn same_tokens(a: &str, b: &str) -> bool {
+    let tokens = |text: &str| {
+        let tokens = text.parse::<proc_macro2::TokenStream>().ok()?.to_string();
+        Some(tokens.replace(", )", ")").replace(",)", ")"))
+    };
+    tokens(a).is_some_and(|a| Some(a) == tokens(b))
 }
 
 /// The edited file as rustfmt would write it, when the project formats with
@@ -527,6 +539,40 @@ pub const DYNE: Dyne = &[("poppy", &["poppy"])];
         assert_eq!(subs(&text), ["a"]);
         let text = removed(r#"&[("a", &["a"]) /* c */,]"#, 0);
         assert!(text.contains("/* c */") && subs(&text).is_empty(), "{text}");
+    }
+
+    /// Found by the conf_edit fuzz target: removing a sub re-laid out the
+    /// list and rewrote another entry's directory, a string literal that
+    /// spans lines (`"ev\n\nents"` became `"ev ents"`); `( ` inside a
+    /// string was taken for rustfmt's space too.
+    #[test]
+    fn relaying_a_list_keeps_every_other_entry_as_written() {
+        for (entry, dirs) in [
+            ("(\"events\", &[\"ev\n\n    ents\"])", "ev\n\n    ents"),
+            ("(\"events\", &[\"ev( ents, )\"])", "ev( ents, )"),
+            (
+                "(\n    \"events\",\n    &[\"ev\\\n     ents\"],\n)",
+                "events",
+            ),
+        ] {
+            let text = CONF.replace(
+                r#"&[("poppy", &["poppy"])]"#,
+                &format!("&[(\"poppy\", &[\"poppy\"]), {entry}, (\"pipe\", &[\"pipe\"])]"),
+            );
+            let conf = ConfFile::parse(&text).unwrap();
+            assert_eq!(conf.declaration().dyne.entries[1].0.dirs, [dirs]);
+            for edited in [
+                conf.remove("DYNE", &[2]).unwrap(),
+                conf.append("DYNE", &[dyne_entry("rpc")]).unwrap(),
+            ] {
+                let after = ConfFile::parse(&edited).unwrap();
+                assert_eq!(
+                    after.declaration().sub("events").unwrap().dirs,
+                    [dirs],
+                    "{edited}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -55,7 +55,11 @@ impl Error {
             }
             None => String::new(),
         };
-        Error::failure(format!("{} is not valid TOML: {at}{what}", file.display()))
+        Error::failure(format!(
+            "{} is not valid TOML: {at}{}",
+            file.display(),
+            one_line(&what)
+        ))
     }
 
     /// Adds the one `hint:` line.
@@ -80,6 +84,22 @@ impl Error {
     }
 }
 
+/// Text quoted from a file for an `error:` or `hint:` line, kept on that
+/// line: a file may hold any character, and a line break or a terminal
+/// escape in it must not reach the terminal as one. (pop-create's own
+/// messages may span lines, to list paths.)
+pub fn one_line(text: &str) -> String {
+    if !text.contains(char::is_control) {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| match c.is_control() {
+            true => c.escape_default().to_string(),
+            false => c.to_string(),
+        })
+        .collect()
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
@@ -91,8 +111,8 @@ impl std::error::Error for Error {}
 impl From<pop_build::Error> for Error {
     /// A problem in the project's files (`src/conf.rs`, a sub directory): exit 1.
     fn from(err: pop_build::Error) -> Self {
-        let hint = err.hint_text().map(str::to_owned);
-        let error = Error::failure(err.message());
+        let hint = err.hint_text().map(one_line);
+        let error = Error::failure(one_line(err.message()));
         match hint {
             Some(hint) => error.hint(hint),
             None => error,
@@ -103,7 +123,37 @@ impl From<pop_build::Error> for Error {
 impl From<pop_build::names::NameError> for Error {
     /// A name the user gave that the naming rules refuse: exit 2.
     fn from(err: pop_build::names::NameError) -> Self {
-        let hint = err.hint.clone();
-        Error::usage(err.to_string()).hint(hint)
+        Error::usage(one_line(&err.to_string())).hint(one_line(&err.hint))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the conf_edit fuzz target: a DYNE entry `("rp\0", …)` was
+    /// refused with the NUL itself in the message; a line break or a
+    /// terminal escape got through the same way.
+    #[test]
+    fn messages_that_quote_input_stay_one_line() {
+        let conf = "pub const CONFIG: &[Opt] = &[];\n\
+                    pub const CLI_CONFIG: &[Flag] = &[];\n\
+                    pub const SUBCOMMANDS: &[Subcommand] = &[];\n\
+                    pub const DYNE: Dyne = &[(\"rp\0\", &[\"rp\"])];\n";
+        let err = crate::conf_edit::ConfFile::parse(conf).err().unwrap();
+        assert!(
+            err.message().contains("the sub `rp\\u{0}`"),
+            "{}",
+            err.message()
+        );
+        assert!(
+            !err.message().contains(char::is_control),
+            "{:?}",
+            err.message()
+        );
+        assert_eq!(
+            one_line("a\nb \u{1b}[31mred\té"),
+            "a\\nb \\u{1b}[31mred\\té"
+        );
     }
 }

@@ -332,6 +332,7 @@ fn refusal(text: &str, err: &toml::de::Error) -> Error {
         }
         None => String::new(),
     };
+    let what = crate::error::one_line(&what);
     Error::failure(format!("{FILE} cannot be used: {at}{what}")).hint(
         "restore it from version control (it may not be what pop-create wrote); nothing was written",
     )
@@ -346,7 +347,8 @@ fn newer_version(text: &str) -> Option<String> {
     }
     let claimed = toml::from_str::<VersionOnly>(text).ok()?.version;
     let this = pop_build::Version::parse(env!("CARGO_PKG_VERSION"))?;
-    (pop_build::Version::parse(&claimed)? > this).then_some(claimed)
+    // Shown as written, but on one line: `5.2.0\t` and `5.2.0-<escape>` parse too.
+    (pop_build::Version::parse(&claimed)? > this).then(|| crate::error::one_line(claimed.trim()))
 }
 
 /// The record as it is stored: every value goes through its type's check.
@@ -640,6 +642,28 @@ mod tests {
         let newer = Record::parse("pop-create = \"99.0.0\"\nfuture = 1\n").unwrap_err();
         assert!(newer.message().contains("newer"), "{}", newer.message());
         assert_eq!(newer.exit_code(), 2);
+    }
+
+    /// Found by the record fuzz target: a newer version with a tab or an
+    /// escape after it was quoted with them in the refusal.
+    #[test]
+    fn a_newer_version_is_named_on_one_line() {
+        let text = "pop-create = \"5.2.0\t\"\nfuture = 1\n";
+        let err = Record::parse(text).unwrap_err();
+        assert!(
+            err.message().contains("pop-create 5.2.0, newer"),
+            "{}",
+            err.message()
+        );
+        let text = "pop-create = \"5.2.0-\\u001b[2J\"\nfuture = 1\n";
+        let err = Record::parse(text).unwrap_err();
+        assert!(
+            err.message().contains("5.2.0-\\u{1b}[2J"),
+            "{}",
+            err.message()
+        );
+        let hint = err.hint_text().unwrap_or_default();
+        assert!(!hint.contains(char::is_control), "{hint:?}");
     }
 
     #[test]

@@ -452,3 +452,38 @@ pub fn reply_result<T: Serialize, E: Into<anyhow::Error>>(
         Err(error) => Err(CallError::failed(error)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two `f64` parameters, `x` and `y`, as `#[plugin]` would declare them.
+    struct Floats(Option<f64>, Option<f64>);
+
+    impl Params for Floats {
+        const NAMES: &'static [&'static str] = &["x", "y"];
+
+        fn fill<'de, D: Deserializer<'de>>(
+            &mut self,
+            index: usize,
+            value: D,
+        ) -> Result<(), D::Error> {
+            match index {
+                0 => self.0 = lenient(value)?,
+                _ => self.1 = lenient(value)?,
+            }
+            Ok(())
+        }
+    }
+
+    /// Found by the kwargs fuzz target: `{"x": 1.25e300}` bound to
+    /// 1.2499999999999999e300, and a number in a string was read the same
+    /// way; a float kwarg is the number the caller wrote, correctly rounded.
+    #[test]
+    fn float_kwargs_are_the_numbers_written() {
+        let text = r#"{"x": 1.25e300, "y": "9007199254740993.0"}"#;
+        let bound = bind(Kwargs::Json(text), Floats(None, None)).unwrap();
+        assert_eq!(bound.0, Some("1.25e300".parse::<f64>().unwrap()));
+        assert_eq!(bound.1, Some("9007199254740993.0".parse::<f64>().unwrap()));
+    }
+}

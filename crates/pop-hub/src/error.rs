@@ -173,27 +173,26 @@ impl CallError {
 
 impl fmt::Display for CallError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let reference = &self.reference;
+        let reference = Quoted(&self.reference);
         match &self.cause {
             Cause::UnknownRef { reason } => {
-                write!(f, "unknown reference `{reference}`: {reason}")
+                write!(f, "unknown reference `{reference}`: {}", Quoted(reason))
             }
             Cause::BadArguments {
                 parameter: Some(parameter),
                 message,
-            } => {
-                write!(f, "bad argument `{parameter}` for `{reference}`: {message}")
-            }
+            } => write!(
+                f,
+                "bad argument `{}` for `{reference}`: {}",
+                Quoted(parameter),
+                Quoted(message)
+            ),
             Cause::BadArguments {
                 parameter: None,
                 message,
-            } => {
-                write!(f, "bad arguments for `{reference}`: {message}")
-            }
+            } => write!(f, "bad arguments for `{reference}`: {}", Quoted(message)),
             Cause::Failed { error } => write!(f, "`{reference}` failed: {error:#}"),
-            Cause::Panicked { message } => {
-                write!(f, "`{reference}` panicked: {message}")
-            }
+            Cause::Panicked { message } => write!(f, "`{reference}` panicked: {message}"),
             Cause::Refused { contract, message } => write!(
                 f,
                 "the contract `{contract}` refused the call of `{reference}`: {message}"
@@ -202,6 +201,45 @@ impl fmt::Display for CallError {
     }
 }
 
+/// Text that may come from a caller (a reference, a kwarg's name, what
+/// did not bind), shown on one line: its control characters escaped, so a
+/// message cannot break a line or send a terminal escape.
+struct Quoted<'a>(&'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.0.contains(char::is_control) {
+            return f.write_str(self.0);
+        }
+        // The log's rule, so a message and its log line escape alike.
+        let mut escaped = String::with_capacity(self.0.len() + 8);
+        crate::log::escape_into(&mut escaped, self.0, usize::MAX);
+        f.write_str(&escaped)
+    }
+}
+
 // No `source`: `Display` already shows a failed plugin's error with its
 // causes, and a report that walked the sources too would repeat them.
 impl std::error::Error for CallError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the kwargs fuzz target: `hub.call("\u{b}fz.calc.maybe", …)`
+    /// failed with a message holding the control character itself.
+    #[test]
+    fn what_a_caller_sent_is_shown_on_one_line() {
+        let unknown = CallError::unknown_ref("\u{b}fz.calc", "there is no sub named `\u{b}fz`");
+        assert_eq!(
+            unknown.to_string(),
+            "unknown reference `\\u{b}fz.calc`: there is no sub named `\\u{b}fz`"
+        );
+        let bad = CallError::bad_argument("a\nb", "unknown argument").with_reference("x.y\r");
+        assert_eq!(
+            bad.to_string(),
+            "bad argument `a\\nb` for `x.y\\r`: unknown argument"
+        );
+        assert_eq!(bad.parameter(), Some("a\nb"), "the fields stay as sent");
+    }
+}

@@ -110,6 +110,24 @@ macro_rules! no_sites {
     };
 }
 
+/// What the fuzz targets in pop-create's repository drive. Not an API:
+/// it may change or go in any release.
+#[cfg(feature = "router")]
+#[doc(hidden)]
+pub mod fuzzing {
+    /// A body the router takes as a call: its `ref`, and where the kwargs'
+    /// JSON text is in the body (`None` when absent or `null`).
+    pub type Call = (String, Option<std::ops::Range<usize>>);
+
+    /// A body the router refuses: the status and message of its answer.
+    pub type Refusal = (u16, String);
+
+    /// Reads a request body as the router does.
+    pub fn router_request(body: &[u8]) -> Result<Call, Refusal> {
+        crate::router::parse_for_fuzzing(body)
+    }
+}
+
 /// Support for generated code; not a public API.
 #[doc(hidden)]
 pub mod __private {

@@ -33,9 +33,9 @@ use tracing::field::{Field, Visit};
 use tracing::level_filters::LevelFilter;
 use tracing::{Event, Level, Metadata, Subscriber, span};
 
-pub(crate) use format::Format;
 #[cfg(feature = "router")]
 pub(crate) use format::{CLIENT_TEXT, capped};
+pub(crate) use format::{Format, escape_into};
 use format::{Line, timestamp};
 
 /// How long a line may wait before the writer thread writes it.

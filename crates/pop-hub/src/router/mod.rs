@@ -53,6 +53,8 @@ mod properties;
 mod request;
 mod server;
 
+pub(crate) use request::parse_for_fuzzing;
+
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;

@@ -645,6 +645,14 @@ pub(super) fn parse(body: &[u8]) -> Result<(String, Option<Range<usize>>), Rejec
     Ok((reference, kwargs))
 }
 
+/// [`parse`] as the fuzz target sees it (through [`crate::fuzzing`]): the
+/// call, or the status and message its refusal is answered with.
+pub(crate) fn parse_for_fuzzing(
+    body: &[u8],
+) -> Result<crate::fuzzing::Call, crate::fuzzing::Refusal> {
+    parse(body).map_err(|rejection| (rejection.status().as_u16(), rejection.message()))
+}
+
 /// The two keys of a call, read in one pass; the reason a body is refused
 /// goes to `problem`.
 struct CallVisitor<'p> {
