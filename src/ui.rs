@@ -51,7 +51,7 @@ impl Ui {
     /// A right-aligned green verb, as cargo prints `   Compiling foo`.
     pub fn status(&self, verb: &str, message: impl std::fmt::Display) {
         if self.verbosity >= Verbosity::Normal {
-            anstream::eprintln!("{STATUS}{verb:>12}{STATUS:#} {message}");
+            line(format_args!("{STATUS}{verb:>12}{STATUS:#} {message}\n"));
         }
     }
 
@@ -66,34 +66,37 @@ impl Ui {
     /// The per-file lines of a plan that was written.
     pub fn listing(&self, listing: &str) {
         if self.verbosity >= Verbosity::Normal {
-            anstream::eprint!("{listing}");
+            line(format_args!("{listing}"));
         }
     }
 
     /// A note that needs no action.
     pub fn note(&self, message: impl std::fmt::Display) {
         if self.verbosity >= Verbosity::Normal {
-            anstream::eprintln!("{NOTE}note:{NOTE:#} {message}");
+            line(format_args!("{NOTE}note:{NOTE:#} {message}\n"));
         }
     }
 
     /// What `-v` adds: the commands pop-create runs, and why.
     pub fn verbose(&self, message: impl std::fmt::Display) {
         if self.verbosity >= Verbosity::Verbose {
-            anstream::eprintln!("{NOTE}{:>12}{NOTE:#} {message}", "Running");
+            line(format_args!("{NOTE}{:>12}{NOTE:#} {message}\n", "Running"));
         }
     }
 
     /// A warning: something did not happen, but the command still succeeded.
     pub fn warn(&self, message: impl std::fmt::Display) {
-        anstream::eprintln!("{WARNING}warning:{WARNING:#} {message}");
+        line(format_args!("{WARNING}warning:{WARNING:#} {message}\n"));
     }
 
     /// An error, with its hint.
     pub fn error(&self, err: &Error) {
-        anstream::eprintln!("{ERROR}error:{ERROR:#} {}", err.message());
-        if let Some(hint) = err.hint_text() {
-            anstream::eprintln!("{NOTE}hint:{NOTE:#} {hint}");
+        match err.hint_text() {
+            Some(hint) => line(format_args!(
+                "{ERROR}error:{ERROR:#} {}\n{NOTE}hint:{NOTE:#} {hint}\n",
+                err.message()
+            )),
+            None => line(format_args!("{ERROR}error:{ERROR:#} {}\n", err.message())),
         }
     }
 
@@ -128,6 +131,17 @@ impl Ui {
             }
         }
     }
+}
+
+/// Writes `text` to stderr in one call, its styles kept or stripped as
+/// anstream decides for stderr. One call, because `run --watch` shares its
+/// stderr with the app: written in pieces, a line of the watcher's could be
+/// cut by one of the app's log lines.
+fn line(text: std::fmt::Arguments<'_>) {
+    let stderr = std::io::stderr();
+    let mut styled = anstream::AutoStream::new(Vec::new(), anstream::AutoStream::choice(&stderr));
+    let _ = styled.write_fmt(text);
+    let _ = stderr.lock().write_all(&styled.into_inner());
 }
 
 /// `--color` for anstream (and so for clap and for this module).

@@ -633,7 +633,8 @@ fn run_watch_restarts_on_each_change_and_never_refuses_a_connection() {
     assert_eq!(triple_of_two(&addr), Some(json!(8)));
     assert_eq!(watch.count("Restarted `watcher`"), restarts);
 
-    // The fix replaces it.
+    // The fix replaces it. Its answers may come before the watcher's report
+    // of the restart: both are awaited before the next count.
     let fixed = std::fs::read_to_string(&math)
         .unwrap()
         .replace("\nbroken(\n", "\n")
@@ -641,6 +642,9 @@ fn run_watch_restarts_on_each_change_and_never_refuses_a_connection() {
     std::fs::write(&math, fixed).unwrap();
     watch.wait_for("the fix served", |_, _| {
         triple_of_two(&addr) == Some(json!(10))
+    });
+    watch.wait_for("the fix's restart reported", |_, err| {
+        err.matches("Restarted `watcher`").count() > restarts
     });
 
     // The config file is watched too: no build notices it, the restart does.
