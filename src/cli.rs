@@ -219,6 +219,20 @@ pub struct RunArgs {
     pub args: Vec<OsString>,
 }
 
+impl RunArgs {
+    /// Cargo's `--locked`, `--offline` and `--frozen`, as given, for every
+    /// cargo command run for the app.
+    pub fn cargo_flags(&self) -> impl Iterator<Item = &'static str> {
+        [
+            (self.locked, "--locked"),
+            (self.offline, "--offline"),
+            (self.frozen, "--frozen"),
+        ]
+        .into_iter()
+        .filter_map(|(given, flag)| given.then_some(flag))
+    }
+}
+
 /// `pop-create call`.
 #[derive(Debug, Args)]
 pub struct CallArgs {

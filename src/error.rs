@@ -41,24 +41,10 @@ impl Error {
     /// A file that is not valid TOML, on one line (`line L, column C: what`):
     /// toml_edit's own rendering spans several lines, with a picture of the source.
     pub fn toml(file: &Path, text: &str, err: &toml_edit::TomlError) -> Self {
-        let what = err
-            .message()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        let at = match err.span() {
-            Some(span) => {
-                let before = text.get(..span.start).unwrap_or(text);
-                let line = before.matches('\n').count() + 1;
-                let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
-                format!("line {line}, column {column}: ")
-            }
-            None => String::new(),
-        };
         Error::failure(format!(
-            "{} is not valid TOML: {at}{}",
+            "{} is not valid TOML: {}",
             file.display(),
-            one_line(&what)
+            toml_problem(text, err.span(), err.message())
         ))
     }
 
@@ -88,6 +74,23 @@ impl Error {
 /// line: a file may hold any character, and a line break or a terminal
 /// escape in it must not reach the terminal as one. (pop-create's own
 /// messages may span lines, to list paths.)
+/// What a TOML reader found wrong in `text`, on one line:
+/// `line L, column C: what` (the readers' own rendering spans several lines,
+/// with a picture of the source).
+pub fn toml_problem(text: &str, span: Option<std::ops::Range<usize>>, message: &str) -> String {
+    let what = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    let what = one_line(&what);
+    match span {
+        Some(span) => {
+            let before = text.get(..span.start).unwrap_or(text);
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+            format!("line {line}, column {column}: {what}")
+        }
+        None => what,
+    }
+}
+
 pub fn one_line(text: &str) -> String {
     if !text.contains(char::is_control) {
         return text.to_owned();

@@ -122,8 +122,9 @@ fn parsed(text: &str) -> Declaration {
     Declaration::parse(text).unwrap_or_else(|err| panic!("an edit does not parse: {err}"))
 }
 
-/// What each of the four lists declares, entry by entry.
-fn entries(declaration: &Declaration) -> [Vec<String>; 4] {
+/// What each of the four lists declares, entry by entry, to compare
+/// before and after an edit (the property tests too).
+pub(crate) fn entries(declaration: &Declaration) -> [Vec<String>; 4] {
     fn each<T: std::fmt::Debug>(list: &pop_build::declaration::List<T>) -> Vec<String> {
         list.iter().map(|entry| format!("{entry:?}")).collect()
     }

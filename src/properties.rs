@@ -531,19 +531,6 @@ fn render(conf: &Conf) -> (String, Vec<Range<usize>>) {
     (out.text, out.comments)
 }
 
-/// What each list declares, entry by entry, to compare before and after.
-fn summary(declaration: &Declaration) -> [Vec<String>; 4] {
-    fn each<T: std::fmt::Debug>(list: &pop_build::declaration::List<T>) -> Vec<String> {
-        list.iter().map(|entry| format!("{entry:?}")).collect()
-    }
-    [
-        each(&declaration.config),
-        each(&declaration.cli_config),
-        each(&declaration.subcommands),
-        each(&declaration.dyne),
-    ]
-}
-
 fn list_index(name: &str) -> usize {
     pop_build::declaration::LISTS
         .iter()
@@ -573,7 +560,7 @@ fn declared(name: &str, items: &[String]) -> Vec<String> {
         let _ = writeln!(text, "pub const {list}: &[()] = &[{entries}];");
     }
     let declaration = Declaration::parse(&text).expect("the new entries are valid");
-    summary(&declaration)[list_index(name)].clone()
+    crate::fuzzing::entries(&declaration)[list_index(name)].clone()
 }
 
 /// Fails unless `comments` of `original` appear in `edited`, verbatim and
@@ -629,7 +616,10 @@ fn check_edit(
     let after = Declaration::parse(&edited);
     prop_assert!(after.is_ok(), "{:?}\n{}", after.err(), edited);
     let after = after.expect("checked above");
-    let (mut want, got) = (summary(&before), summary(&after));
+    let (mut want, got) = (
+        crate::fuzzing::entries(&before),
+        crate::fuzzing::entries(&after),
+    );
     want[list_index(name)] = expected;
     prop_assert_eq!(&want, &got, "\n{}\n--- became ---\n{}", original, edited);
     let (open, close) = brackets(&before, name);
@@ -655,7 +645,7 @@ fn append(
     items: &[String],
 ) -> Result<Option<String>, TestCaseError> {
     let conf = parsed(text)?;
-    let mut expected = summary(conf.declaration())[list_index(name)].clone();
+    let mut expected = crate::fuzzing::entries(conf.declaration())[list_index(name)].clone();
     expected.extend(declared(name, items));
     check_edit(text, comments, name, expected, conf.append(name, items))
 }
@@ -759,7 +749,7 @@ fn remove(
         })
         .cloned()
         .collect();
-    let mut expected = summary(conf.declaration())[list_index("DYNE")].clone();
+    let mut expected = crate::fuzzing::entries(conf.declaration())[list_index("DYNE")].clone();
     expected.remove(index);
     check_edit(text, &kept, "DYNE", expected, conf.remove("DYNE", &[index]))
 }
@@ -773,7 +763,7 @@ proptest! {
     fn generated_files_are_valid(conf in conf(true)) {
         let (text, comments) = render(&conf);
         let file = parsed(&text)?;
-        let got = summary(file.declaration());
+        let got = crate::fuzzing::entries(file.declaration());
         for list in &conf.lists {
             let entries: Vec<String> =
                 list.entries.iter().map(|(entry, ..)| entry.text.clone()).collect();

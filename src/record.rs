@@ -318,22 +318,8 @@ impl Record {
 
 /// The record's refusal: its line and column, and what is wrong there.
 fn refusal(text: &str, err: &toml::de::Error) -> Error {
-    let what = err
-        .message()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    let at = match err.span() {
-        Some(span) => {
-            let before = text.get(..span.start).unwrap_or(text);
-            let line = before.matches('\n').count() + 1;
-            let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
-            format!("line {line}, column {column}: ")
-        }
-        None => String::new(),
-    };
-    let what = crate::error::one_line(&what);
-    Error::failure(format!("{FILE} cannot be used: {at}{what}")).hint(
+    let problem = crate::error::toml_problem(text, err.span(), err.message());
+    Error::failure(format!("{FILE} cannot be used: {problem}")).hint(
         "restore it from version control (it may not be what pop-create wrote); nothing was written",
     )
 }

@@ -405,20 +405,10 @@ fn read_set(root: &Path) -> Result<(Manifest, SetFiles)> {
         }
     };
     let manifest: Manifest = toml::from_str(&manifest_text).map_err(|err| {
-        let at = err
-            .span()
-            .map(|span| {
-                let line = manifest_text[..span.start].matches('\n').count() + 1;
-                format!("line {line}: ")
-            })
-            .unwrap_or_default();
         Error::failure(format!(
-            "{}: {at}{}",
+            "{}: {}",
             manifest_path.display(),
-            err.message()
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
+            crate::error::toml_problem(&manifest_text, err.span(), err.message())
         ))
         .hint("it holds name = \"…\", version = \"1.0.0\" and an optional description")
     })?;

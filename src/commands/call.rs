@@ -8,24 +8,16 @@ use std::process::ExitCode;
 use serde_json::{Map, Value, json};
 
 use super::app_request::{self, Answer, AppOutput};
-use super::run::{self, Progress};
+use super::run;
 use crate::cli::CallArgs;
 use crate::error::{Error, Result};
-use crate::project::{self, Project};
 use crate::ui::Ui;
 
 /// Calls the function and prints its result; exit 1 when the call failed,
 /// 2 for an unknown reference or bad arguments.
 pub fn call(args: CallArgs, ui: &Ui) -> Result<ExitCode> {
     let kwargs = kwargs(args.kwargs.as_deref(), &args.pairs)?;
-    let project = Project::find_app(&project::current_dir()?)?;
-    ui.project(&project);
-    let built = run::build(
-        &project,
-        &run::plain_build(args.release),
-        Progress::OnFailure,
-        ui,
-    )?;
+    let (project, built) = run::built_app(args.release, ui)?;
     let request = json!({
         "kind": "call",
         "ref": args.reference,

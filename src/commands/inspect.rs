@@ -9,22 +9,14 @@ use std::process::ExitCode;
 use serde_json::{Value, json};
 
 use super::app_request::{self, Answer, AppOutput};
-use super::run::{self, Progress};
+use super::run;
 use crate::cli::InspectArgs;
 use crate::error::Result;
-use crate::project::{self, Project};
 use crate::ui::Ui;
 
 /// Prints the hub's subs, functions, declined files and options.
 pub fn inspect(args: InspectArgs, ui: &Ui) -> Result<ExitCode> {
-    let project = Project::find_app(&project::current_dir()?)?;
-    ui.project(&project);
-    let built = run::build(
-        &project,
-        &run::plain_build(args.release),
-        Progress::OnFailure,
-        ui,
-    )?;
+    let (project, built) = run::built_app(args.release, ui)?;
     let request = json!({
         "kind": "inspect",
         "ref": args.reference,

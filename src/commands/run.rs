@@ -51,10 +51,12 @@ pub(super) enum Progress {
     OnFailure,
 }
 
-/// The flags of a plain debug or release build, for commands that only
-/// need the app built (`call`, `inspect`).
-pub(super) fn plain_build(release: bool) -> RunArgs {
-    RunArgs {
+/// The app of the current directory, built in debug or release with no
+/// other flags: what `call` and `inspect` ask.
+pub(super) fn built_app(release: bool, ui: &Ui) -> Result<(Project, Built)> {
+    let project = Project::find_app(&crate::project::current_dir()?)?;
+    ui.project(&project);
+    let args = RunArgs {
         release,
         profile: None,
         features: Vec::new(),
@@ -63,7 +65,9 @@ pub(super) fn plain_build(release: bool) -> RunArgs {
         frozen: false,
         watch: false,
         args: Vec::new(),
-    }
+    };
+    let built = build(&project, &args, Progress::OnFailure, ui)?;
+    Ok((project, built))
 }
 
 /// `cargo build` with the flags given, its progress and diagnostics on
@@ -95,15 +99,7 @@ pub(super) fn build(
     for features in &args.features {
         command.args(["--features", features]);
     }
-    for (given, flag) in [
-        (args.locked, "--locked"),
-        (args.offline, "--offline"),
-        (args.frozen, "--frozen"),
-    ] {
-        if given {
-            command.arg(flag);
-        }
-    }
+    command.args(args.cargo_flags());
     ui.verbose(format!("{command:?}"));
     let mut child = command.spawn().map_err(|err| {
         Error::failure(format!("cannot run cargo: {err}"))

@@ -287,6 +287,48 @@ fn checked_ret(ctx: &mut Ctx, fits: fn(&Value) -> Result<(), String>) -> Result<
     }
 }
 
+impl<R> Conv<R> {
+    /// What a `call` contract gave, as the function's result: `Err` holds
+    /// the failed call, for which no `post` contract runs.
+    fn called(
+        &self,
+        contract: &'static str,
+        outcome: anyhow::Result<Value>,
+        reference: &str,
+    ) -> Result<R, R> {
+        outcome
+            .map_err(|err| failed(contract, err))
+            .and_then(|value| {
+                (self.fits)(&value)
+                    .map(|()| value)
+                    .map_err(|why| misfit(contract, why))
+            })
+            .map(self.from_json)
+            .map_err(|err| (self.fail)(err.with_reference(reference)))
+    }
+
+    /// The result once the `post` contracts ran: theirs when one replaced
+    /// it, checked against the return type.
+    fn posted(
+        &self,
+        ctx: &mut Ctx,
+        posted: Result<(), CallError>,
+        result: R,
+        reference: &str,
+    ) -> R {
+        if let Err(err) = posted {
+            return (self.fail)(err.with_reference(reference));
+        }
+        if ctx.replaced_by.is_none() {
+            return result;
+        }
+        match checked_ret(ctx, self.fits) {
+            Ok(value) => (self.from_json)(value),
+            Err(err) => (self.fail)(err.with_reference(reference)),
+        }
+    }
+}
+
 /// A direct typed call of a plain `fn` with contracts or stand-ins.
 pub fn typed_sync<R>(
     hub: &Hub,
@@ -314,15 +356,9 @@ pub fn typed_sync<R>(
                 "an async `call` contract cannot wrap a plain `fn`"
             )),
         };
-        match outcome
-            .map_err(|err| failed(call.name, err))
-            .and_then(|value| {
-                (conv.fits)(&value)
-                    .map(|()| value)
-                    .map_err(|why| misfit(call.name, why))
-            }) {
-            Ok(value) => (conv.from_json)(value),
-            Err(err) => return (conv.fail)(err.with_reference(site.reference)),
+        match conv.called(call.name, outcome, site.reference) {
+            Ok(result) => result,
+            Err(failed) => return failed,
         }
     } else {
         body()
@@ -334,16 +370,8 @@ pub fn typed_sync<R>(
         return result;
     };
     ctx.ret = Some(ret);
-    if let Err(err) = run_post(hub, &mut ctx, site) {
-        return (conv.fail)(err.with_reference(site.reference));
-    }
-    if ctx.replaced_by.is_none() {
-        return result;
-    }
-    match checked_ret(&mut ctx, conv.fits) {
-        Ok(value) => (conv.from_json)(value),
-        Err(err) => (conv.fail)(err.with_reference(site.reference)),
-    }
+    let posted = run_post(hub, &mut ctx, site);
+    conv.posted(&mut ctx, posted, result, site.reference)
 }
 
 /// A direct typed call of an `async fn` with contracts or stand-ins.
@@ -378,15 +406,9 @@ where
             Stage::Async(run) => guarded_async(call.name, run(hub, &ctx, next)).await,
         }
         .unwrap_or_else(|err| Err(anyhow::Error::new(err)));
-        match outcome
-            .map_err(|err| failed(call.name, err))
-            .and_then(|value| {
-                (conv.fits)(&value)
-                    .map(|()| value)
-                    .map_err(|why| misfit(call.name, why))
-            }) {
-            Ok(value) => (conv.from_json)(value),
-            Err(err) => return (conv.fail)(err.with_reference(site.reference)),
+        match conv.called(call.name, outcome, site.reference) {
+            Ok(result) => result,
+            Err(failed) => return failed,
         }
     } else {
         body().await
@@ -398,16 +420,8 @@ where
         return result;
     };
     ctx.ret = Some(ret);
-    if let Err(err) = run_post_async(hub, &mut ctx, site).await {
-        return (conv.fail)(err.with_reference(site.reference));
-    }
-    if ctx.replaced_by.is_none() {
-        return result;
-    }
-    match checked_ret(&mut ctx, conv.fits) {
-        Ok(value) => (conv.from_json)(value),
-        Err(err) => (conv.fail)(err.with_reference(site.reference)),
-    }
+    let posted = run_post_async(hub, &mut ctx, site).await;
+    conv.posted(&mut ctx, posted, result, site.reference)
 }
 
 /// The reference a call by reference reports: the build's, or for a

@@ -59,15 +59,7 @@ impl Watched {
             .arg(project.root.join("Cargo.toml"))
             .stdin(Stdio::null())
             .stderr(Stdio::piped());
-        for (given, flag) in [
-            (args.locked, "--locked"),
-            (args.offline, "--offline"),
-            (args.frozen, "--frozen"),
-        ] {
-            if given {
-                command.arg(flag);
-            }
-        }
+        command.args(args.cargo_flags());
         let output = command
             .output()
             .map_err(|err| Error::failure(format!("cannot run cargo metadata: {err}")))?;
