@@ -70,10 +70,6 @@ impl Error {
     }
 }
 
-/// Text quoted from a file for an `error:` or `hint:` line, kept on that
-/// line: a file may hold any character, and a line break or a terminal
-/// escape in it must not reach the terminal as one. (pop-create's own
-/// messages may span lines, to list paths.)
 /// What a TOML reader found wrong in `text`, on one line:
 /// `line L, column C: what` (the readers' own rendering spans several lines,
 /// with a picture of the source).
@@ -91,6 +87,10 @@ pub fn toml_problem(text: &str, span: Option<std::ops::Range<usize>>, message: &
     }
 }
 
+/// Text quoted from a file for an `error:` or `hint:` line, kept on that
+/// line: a file may hold any character, and a line break or a terminal
+/// escape in it must not reach the terminal as one. (pop-create's own
+/// messages may span lines, to list paths.)
 pub fn one_line(text: &str) -> String {
     if !text.contains(char::is_control) {
         return text.to_owned();
