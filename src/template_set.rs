@@ -65,13 +65,36 @@ impl Source {
     /// optionally with `#<rev>`. Relative directories are resolved against
     /// `cwd`.
     pub fn parse(text: &str, cwd: &Path) -> Result<Source> {
-        let refuse = |why: &str| {
-            Error::usage(format!(
-                "`{}` is not a template set source: {why}",
-                text.escape_debug()
-            ))
-            .hint("give a directory holding pop-create-template.toml, or a git URL (with an optional #<rev>)")
+        let (location, rev) = match Source::check(text)? {
+            Written::Url { url, rev } => {
+                return Ok(Source::Git {
+                    url: url.to_owned(),
+                    rev: rev.map(str::to_owned),
+                });
+            }
+            Written::Local { path, rev } => (path, rev),
         };
+        let refuse = |why: &str| refusal(text, why);
+        let dir = std::fs::canonicalize(cwd.join(location))
+            .map_err(|_| refuse("there is no such directory"))?;
+        match rev {
+            Some(rev) => Ok(Source::Git {
+                url: dir.display().to_string(),
+                rev: Some(rev.to_owned()),
+            }),
+            None if dir.join(MANIFEST).is_file() => Ok(Source::Dir(dir)),
+            None if dir.join(".git").exists() => Ok(Source::Git {
+                url: dir.display().to_string(),
+                rev: None,
+            }),
+            None => Err(refuse(&format!("the directory has no {MANIFEST}"))),
+        }
+    }
+
+    /// What `text` says, checked as text alone (nothing is read): a URL
+    /// with an allowed scheme, or a local path, and a plain `#<rev>`.
+    fn check(text: &str) -> Result<Written<'_>> {
+        let refuse = |why: &str| refusal(text, why);
         if text.is_empty() || text.starts_with('-') || text.contains(|c: char| c.is_control()) {
             return Err(refuse(
                 "it is empty, starts with `-` or has a control character",
@@ -101,32 +124,19 @@ impl Source {
             || location
                 .split_once(':')
                 .is_some_and(|(host, _)| !host.contains('/') && host.len() > 1);
-        if url_like {
-            let scheme = location.split("://").next().unwrap_or_default();
-            let allowed = !location.contains("://")
-                || ["https", "http", "ssh", "git", "file"].contains(&scheme);
-            if !allowed {
-                return Err(refuse("only https, http, ssh, git and file URLs are taken"));
-            }
-            return Ok(Source::Git {
-                url: location.to_owned(),
-                rev: rev.map(str::to_owned),
+        if !url_like {
+            return Ok(Written::Local {
+                path: location,
+                rev,
             });
         }
-        let dir = cwd.join(location);
-        let dir = std::fs::canonicalize(&dir).map_err(|_| refuse("there is no such directory"))?;
-        match rev {
-            Some(rev) => Ok(Source::Git {
-                url: dir.display().to_string(),
-                rev: Some(rev.to_owned()),
-            }),
-            None if dir.join(MANIFEST).is_file() => Ok(Source::Dir(dir)),
-            None if dir.join(".git").exists() => Ok(Source::Git {
-                url: dir.display().to_string(),
-                rev: None,
-            }),
-            None => Err(refuse(&format!("the directory has no {MANIFEST}"))),
+        let scheme = location.split("://").next().unwrap_or_default();
+        let allowed =
+            !location.contains("://") || ["https", "http", "ssh", "git", "file"].contains(&scheme);
+        if !allowed {
+            return Err(refuse("only https, http, ssh, git and file URLs are taken"));
         }
+        Ok(Written::Url { url: location, rev })
     }
 
     /// The source without its revision, as the record keeps it.
@@ -168,6 +178,25 @@ impl fmt::Display for Source {
     }
 }
 
+/// A source as written, before a local path is looked up.
+enum Written<'a> {
+    /// A repository URL (or `user@host:path`), maybe with a revision.
+    Url { url: &'a str, rev: Option<&'a str> },
+    /// A directory or a local repository, maybe with a revision.
+    Local { path: &'a str, rev: Option<&'a str> },
+}
+
+/// `text` refused as a source, and why.
+fn refusal(text: &str, why: &str) -> Error {
+    Error::usage(format!(
+        "`{}` is not a template set source: {why}",
+        text.escape_debug()
+    ))
+    .hint(
+        "give a directory holding pop-create-template.toml, or a git URL (with an optional #<rev>)",
+    )
+}
+
 /// `pop-create-template.toml`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -182,6 +211,7 @@ struct Manifest {
 type SetFiles = BTreeMap<String, (Vec<u8>, bool)>;
 
 /// A set, read and checked.
+#[derive(Clone)]
 pub struct TemplateSet {
     /// Where it came from.
     pub source: Source,
@@ -348,11 +378,23 @@ impl SetRecord {
     /// repository (`at_recorded`), or its newest; a directory as it is.
     pub fn source(&self, at_recorded: bool) -> Result<Source> {
         let source = Source::parse(&self.source, Path::new("/"))?;
-        let rev = at_recorded.then_some(self.revision.as_str());
-        Ok(match source {
-            Source::Git { .. } => source.at(rev),
-            dir => dir,
-        })
+        Ok(source.at(at_recorded.then_some(self.revision.as_str())))
+    }
+
+    /// The set read again from [`SetRecord::source`]; when it cannot be,
+    /// an error naming it, with the way out.
+    pub fn load(&self, at_recorded: bool) -> Result<TemplateSet> {
+        self.source(at_recorded)
+            .and_then(|source| TemplateSet::load(&source))
+            .map_err(|err| {
+                Error::failure(format!(
+                    "cannot read the project's template set `{}` from {}: {}",
+                    self.name,
+                    self.source,
+                    err.message()
+                ))
+                .hint("make the set reachable again, or move the project to another with `pop-create update --template <SOURCE>`")
+            })
     }
 
     /// Checks a recorded set's fields (the record is input like any other).
@@ -377,7 +419,8 @@ impl SetRecord {
                 self.version.escape_debug()
             )));
         }
-        Source::parse(&self.source, Path::new("/")).map(|_| ())
+        // As text only: a record stays readable when its set is not here.
+        Source::check(&self.source).map(|_| ())
     }
 }
 
@@ -723,5 +766,29 @@ mod tests {
         ] {
             assert!(bad.check().is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_recorded_directory_that_is_gone_leaves_the_record_readable() {
+        let gone = SetRecord {
+            source: "/nowhere/pop-create-test/templates".into(),
+            name: "acme".into(),
+            version: "1.0.0".into(),
+            revision: format!("sha256:{}", "0".repeat(64)),
+            patterns: Vec::new(),
+        };
+        assert!(gone.check().is_ok(), "checking a record reads no disk");
+        let err = gone.load(true).err().expect("the set cannot be read");
+        assert!(
+            err.message()
+                .starts_with("cannot read the project's template set `acme`"),
+            "{}",
+            err.message()
+        );
+        assert!(
+            err.hint_text()
+                .is_some_and(|hint| hint.contains("update --template")),
+            "the way out is named"
+        );
     }
 }

@@ -50,18 +50,10 @@ pub fn answers_of(project: &Project, record: &Record) -> Result<Answers> {
 /// The template set the project records: a repository's at the recorded
 /// revision, a directory's as it is now.
 pub fn recorded_set(record: &Record) -> Result<Option<TemplateSet>> {
-    let Some(recorded) = record.template() else {
-        return Ok(None);
-    };
-    let source = recorded.source(true)?;
-    TemplateSet::load(&source).map(Some).map_err(|err| {
-        Error::failure(format!(
-            "cannot read the project's template set `{}` from {source}: {}",
-            recorded.name,
-            err.message()
-        ))
-        .hint("make the set reachable again, or move the project to another with `pop-create update --template <SOURCE>`")
-    })
+    record
+        .template()
+        .map(|recorded| recorded.load(true))
+        .transpose()
 }
 
 /// Commands that grow or shrink a project work on projects made by a

@@ -214,24 +214,19 @@ fn sets(
     };
     let new = match to {
         Some(source) => TemplateSet::load(source)?,
-        None => TemplateSet::load(&recorded.source(false)?).map_err(|err| {
-            Error::failure(format!(
-                "cannot read the project's template set `{}` from {}: {}",
-                recorded.name,
-                recorded.source,
-                err.message()
-            ))
-            .hint("make the set reachable again, or move to another with `pop-create update --template <SOURCE>`")
-        })?,
+        None => recorded.load(false)?,
     };
-    let old_source = recorded.source(true)?;
     let old = if new.revision == recorded.revision {
-        // The same files as recorded: the old set is the new one, read again.
-        Some(TemplateSet::load(&new.source)?)
-    } else if old_source.keeps_history() {
-        TemplateSet::load(&old_source).ok()
+        // The same files as recorded: the old set is the new one.
+        Some(new.clone())
     } else {
-        None
+        // A directory keeps no history, and one that is gone is no base:
+        // moving away from it (`--template`) still works.
+        recorded
+            .source(true)
+            .ok()
+            .filter(Source::keeps_history)
+            .and_then(|source| TemplateSet::load(&source).ok())
     };
     Ok((old, Some(new)))
 }
