@@ -124,7 +124,7 @@ impl Changes {
     /// Adds the record to the plan and surveys what would happen.
     fn checked(mut self) -> Result<Checked> {
         let record_text = self.record.render();
-        let record_path = self.in_project(&record_file());
+        let record_path = self.in_project(&ProjectPath::known(record::FILE));
         match self.record.before.take() {
             Some(before) => self.plan.edit(
                 record_path,
@@ -177,11 +177,6 @@ impl Changes {
         ui.listing(&listing);
         Ok(true)
     }
-}
-
-/// The record's own path.
-fn record_file() -> ProjectPath {
-    ProjectPath::parse(record::FILE).expect("the record is at the root")
 }
 
 /// What a command does to its object, for its messages.

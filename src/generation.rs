@@ -421,7 +421,7 @@ fn extras(
             templates::render("runtime", &context.tera())?
                 .into_iter()
                 .map(|mut file| {
-                    file.path = runtime_dir().join(&file.path);
+                    file.path = ProjectPath::known(templates::RUNTIME_DIR).join(&file.path);
                     file
                 }),
         );
@@ -600,11 +600,6 @@ pub fn sub_dir(dirs: &[String], sub: &SubPath) -> Result<ProjectPath> {
         dir.push_str(part);
     }
     ProjectPath::parse(&dir)
-}
-
-/// Where the runtime's copy goes in a project.
-pub fn runtime_dir() -> ProjectPath {
-    ProjectPath::parse(templates::RUNTIME_DIR).expect("the runtime's directory is a plain name")
 }
 
 /// The DYNE entry of the top-level sub `sub`, or an error listing the subs there are.

@@ -35,7 +35,7 @@ use crate::plan::TEMP_MARK;
 pub const FILE: &str = ".pop-create.journal";
 
 /// The temporary name the journal is written under before it is renamed.
-const TEMP_FILE: &str = ".pop-create.journal.tmp";
+pub const TEMP_FILE: &str = ".pop-create.journal.tmp";
 
 /// One file of a write.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -183,17 +183,9 @@ fn stage(root: &Path, journal: &Journal, writes: &[Write<'_>], steps: &mut Steps
     Ok(())
 }
 
+/// A staged file, on disk before the journal says it is there to use.
 fn write_all(file: &mut std::fs::File, contents: &[u8], executable: bool) -> std::io::Result<()> {
-    use std::io::Write as _;
-    file.write_all(contents)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = if executable { 0o755 } else { 0o644 };
-        file.set_permissions(std::fs::Permissions::from_mode(mode))?;
-    }
-    #[cfg(not(unix))]
-    let _ = executable;
+    crate::plan::write_contents(file, contents, executable)?;
     file.sync_all()
 }
 

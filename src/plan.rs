@@ -329,15 +329,22 @@ impl Checked {
     }
 }
 
-fn write_file(file: &mut std::fs::File, change: &Change) -> std::io::Result<()> {
+/// Writes `contents` into a new file, with the mode a generated file has.
+pub(crate) fn write_contents(
+    file: &mut std::fs::File,
+    contents: &[u8],
+    executable: bool,
+) -> std::io::Result<()> {
     use std::io::Write;
-    file.write_all(&change.contents)?;
+    file.write_all(contents)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = if change.executable { 0o755 } else { 0o644 };
+        let mode = if executable { 0o755 } else { 0o644 };
         file.set_permissions(std::fs::Permissions::from_mode(mode))?;
     }
+    #[cfg(not(unix))]
+    let _ = executable;
     Ok(())
 }
 
@@ -371,7 +378,8 @@ fn stage_new_root(root: &Path, changes: &[&Change]) -> Result<()> {
             .create_new(true)
             .open(&path)
             .map_err(|err| Error::io("write", &path, err))?;
-        write_file(&mut file, change).map_err(|err| Error::io("write", &path, err))?;
+        write_contents(&mut file, &change.contents, change.executable)
+            .map_err(|err| Error::io("write", &path, err))?;
     }
     #[cfg(unix)]
     {

@@ -36,11 +36,12 @@ const MAX_BYTES: u64 = 32 * 1024 * 1024;
 
 /// Paths a set may not write: pop-create (or Cargo, or the build) owns them.
 const OWNED: &[&str] = &[
-    "runtime",
+    crate::templates::RUNTIME_DIR,
     "Cargo.lock",
-    ".pop-create.toml",
-    ".pop-create.journal",
-    ".pop-create.lock",
+    crate::record::FILE,
+    crate::journal::FILE,
+    crate::journal::TEMP_FILE,
+    crate::lock::HOLDER_FILE,
     "src/subs.rs",
 ];
 

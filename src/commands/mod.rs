@@ -79,10 +79,12 @@ pub fn find(ui: &Ui) -> Result<Project> {
 
 /// The command line, with `add-sub --pattern`'s help listing the patterns
 /// of the template set that the project around `cwd` records (read from its
-/// record only: help never fetches a set).
+/// record only: help never fetches a set). Only help needs it, so only a
+/// request for `add-sub`'s help reads the record here.
 pub fn command_here(args: &[std::ffi::OsString]) -> clap::Command {
     let command = Cli::command();
-    if !args.iter().any(|arg| arg == "add-sub") {
+    let asked = |word: &str| args.iter().skip(1).any(|arg| arg == word);
+    if !asked("add-sub") || !(asked("-h") || asked("--help") || asked("help")) {
         return command;
     }
     let Ok(cwd) = std::env::current_dir() else {

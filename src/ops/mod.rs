@@ -24,7 +24,7 @@ pub fn edit_lockfile(
     summary: &str,
     edit: impl FnOnce(&mut Lockfile),
 ) -> Result<()> {
-    let path = ProjectPath::parse("Cargo.lock").expect("a plain name");
+    let path = ProjectPath::known("Cargo.lock");
     let Some(before) = project.read_optional(&path)? else {
         return Ok(());
     };
