@@ -191,7 +191,7 @@ pub struct AddPluginArgs {
 }
 
 /// `pop-create run`.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct RunArgs {
     /// Build and run with optimizations
     #[arg(long, conflicts_with = "profile")]

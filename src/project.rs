@@ -76,11 +76,12 @@ impl Project {
         Err(not_in_project(start))
     }
 
-    /// The nearest app (a project with an entry point) at or above `start`.
-    pub fn find_app(start: &Path) -> Result<Project> {
+    /// The nearest app (a project with an entry point) at or above `start`;
+    /// what was recovered on the way goes to `notes`.
+    pub fn find_app(start: &Path, notes: &mut Vec<String>) -> Result<Project> {
         let mut nearest = None;
         for dir in start.ancestors() {
-            if let Some(project) = Project::open_recovered(dir, &mut Vec::new())? {
+            if let Some(project) = Project::open_recovered(dir, notes)? {
                 if project.is_app {
                     return Ok(project);
                 }

@@ -6,7 +6,7 @@
 //! module for the protocol.
 
 use std::path::Path;
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Command, ExitCode, ExitStatus, Stdio};
 
 use serde_json::{Map, Value};
 
@@ -18,6 +18,10 @@ pub const REQUEST_VAR: &str = "POP_HUB_REQUEST";
 
 /// The variable that names the file the reply is written to.
 pub const REPLY_VAR: &str = "POP_HUB_REPLY";
+
+/// The variables of socket activation, which an app asked here must not
+/// take from pop-create's own environment (`run --watch` sets them itself).
+pub const LISTEN_VARS: [&str; 3] = ["LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"];
 
 /// How a request went.
 pub enum Answer {
@@ -66,22 +70,20 @@ pub fn ask(
         .args(args)
         .env(REQUEST_VAR, request.to_string())
         .env(REPLY_VAR, &reply)
-        .env_remove("LISTEN_FDS")
-        .env_remove("LISTEN_PID")
-        .env_remove("LISTEN_FDNAMES")
         .stdin(Stdio::null());
-    match output {
-        AppOutput::ToStderr => {
-            command.stdout(stderr_stdio()?);
-        }
-        AppOutput::Captured => {
-            command.stdout(Stdio::piped()).stderr(Stdio::piped());
-        }
+    for name in LISTEN_VARS {
+        command.env_remove(name);
     }
     let cannot_start =
         |err: std::io::Error| Error::failure(format!("cannot start {}: {err}", binary.display()));
     let (status, captured) = match output {
-        AppOutput::ToStderr => (command.status().map_err(cannot_start)?, None),
+        AppOutput::ToStderr => (
+            command
+                .stdout(std::io::stderr())
+                .status()
+                .map_err(cannot_start)?,
+            None,
+        ),
         AppOutput::Captured => {
             let out = command.output().map_err(cannot_start)?;
             (out.status, Some((out.stdout, out.stderr)))
@@ -113,6 +115,26 @@ pub fn ask(
     })
 }
 
+/// What `call` and `inspect` ask the built app (the project's patterns
+/// added; the app's output on stderr): its answer, or how the command ends
+/// instead: an error for a failed call or an app that gave no answer, or
+/// exit 2 for a configuration the app refused (its own message says which).
+pub fn ask_for_command(
+    project: &Project,
+    binary: &Path,
+    mut request: Value,
+    reference: &str,
+    what: &str,
+) -> Result<std::result::Result<Value, ExitCode>> {
+    request["patterns"] = patterns(project);
+    match ask(binary, &[], &request, AppOutput::ToStderr)? {
+        Answer::Ok(value) => Ok(Ok(value)),
+        Answer::Failed(error) => Err(super::call::failed(&error, reference)),
+        Answer::Silent(ended) if ended.status.code() == Some(2) => Ok(Err(ExitCode::from(2))),
+        Answer::Silent(ended) => Err(no_answer(project, &ended, what)),
+    }
+}
+
 /// The error for an app that ended without answering a request, unless its
 /// own error says it all (then its exit code is the one to end with).
 pub fn no_answer(project: &Project, ended: &Ended, what: &str) -> Error {
@@ -138,7 +160,7 @@ pub fn no_answer(project: &Project, ended: &Ended, what: &str) -> Error {
 
 /// The pattern of each sub, as the projects' records name them: the app's
 /// own subs, and those of the pop crates beside it that it depends on by path.
-pub fn patterns(project: &Project) -> Value {
+fn patterns(project: &Project) -> Value {
     let mut patterns = Map::new();
     let mut roots = vec![project.root.clone()];
     if let Ok(manifest) = project.manifest() {
@@ -160,18 +182,4 @@ pub fn patterns(project: &Project) -> Value {
         }
     }
     Value::Object(patterns)
-}
-
-/// A `Stdio` that writes to pop-create's stderr.
-fn stderr_stdio() -> Result<Stdio> {
-    let cannot = |err: std::io::Error| Error::failure(format!("cannot share stderr: {err}"));
-    #[cfg(unix)]
-    let owned = std::os::fd::AsFd::as_fd(&std::io::stderr())
-        .try_clone_to_owned()
-        .map_err(cannot)?;
-    #[cfg(windows)]
-    let owned = std::os::windows::io::AsHandle::as_handle(&std::io::stderr())
-        .try_clone_to_owned()
-        .map_err(cannot)?;
-    Ok(Stdio::from(owned))
 }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use serde_json::{Map, Value, json};
 
-use super::app_request::{self, Answer, AppOutput};
+use super::app_request;
 use super::run;
 use crate::cli::CallArgs;
 use crate::error::{Error, Result};
@@ -18,27 +18,21 @@ use crate::ui::Ui;
 pub fn call(args: CallArgs, ui: &Ui) -> Result<ExitCode> {
     let kwargs = kwargs(args.kwargs.as_deref(), &args.pairs)?;
     let (project, built) = run::built_app(args.release, ui)?;
-    let request = json!({
-        "kind": "call",
-        "ref": args.reference,
-        "kwargs": kwargs,
-        "patterns": app_request::patterns(&project),
-    });
-    match app_request::ask(&built.binary, &[], &request, AppOutput::ToStderr)? {
-        Answer::Ok(value) => {
-            let text = serde_json::to_string_pretty(&value).unwrap_or_else(|_| value.to_string());
-            ui.out(&format!("{text}\n"));
+    let request = json!({"kind": "call", "ref": args.reference, "kwargs": kwargs});
+    let what = format!("call `{}`", args.reference);
+    match app_request::ask_for_command(&project, &built.binary, request, &args.reference, &what)? {
+        Ok(value) => {
+            print_json(ui, &value);
             Ok(ExitCode::SUCCESS)
         }
-        Answer::Failed(error) => Err(failed(&error, &args.reference)),
-        // A configuration the app refuses: its own message says which (exit 2).
-        Answer::Silent(ended) if ended.status.code() == Some(2) => Ok(ExitCode::from(2)),
-        Answer::Silent(ended) => Err(app_request::no_answer(
-            &project,
-            &ended,
-            &format!("call `{}`", args.reference),
-        )),
+        Err(code) => Ok(code),
     }
+}
+
+/// `value` on stdout, pretty-printed.
+pub fn print_json(ui: &Ui, value: &Value) {
+    let text = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
+    ui.out(&format!("{text}\n"));
 }
 
 /// The kwargs: `--kwargs`, then each `KEY=VALUE` over it.

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use serde_json::{Value, json};
 
-use super::app_request::{self, Answer, AppOutput};
+use super::app_request;
 use super::run;
 use crate::cli::InspectArgs;
 use crate::error::Result;
@@ -17,27 +17,15 @@ use crate::ui::Ui;
 /// Prints the hub's subs, functions, declined files and options.
 pub fn inspect(args: InspectArgs, ui: &Ui) -> Result<ExitCode> {
     let (project, built) = run::built_app(args.release, ui)?;
-    let request = json!({
-        "kind": "inspect",
-        "ref": args.reference,
-        "patterns": app_request::patterns(&project),
-    });
+    let request = json!({"kind": "inspect", "ref": args.reference});
     let reference = args.reference.as_deref().unwrap_or_default();
-    match app_request::ask(&built.binary, &[], &request, AppOutput::ToStderr)? {
-        Answer::Ok(document) if args.json => {
-            let text =
-                serde_json::to_string_pretty(&document).unwrap_or_else(|_| document.to_string());
-            ui.out(&format!("{text}\n"));
-            Ok(ExitCode::SUCCESS)
-        }
-        Answer::Ok(document) => {
-            ui.out(&render(&document, args.reference.is_none()));
-            Ok(ExitCode::SUCCESS)
-        }
-        Answer::Failed(error) => Err(super::call::failed(&error, reference)),
-        Answer::Silent(ended) if ended.status.code() == Some(2) => Ok(ExitCode::from(2)),
-        Answer::Silent(ended) => Err(app_request::no_answer(&project, &ended, "show its hub")),
+    match app_request::ask_for_command(&project, &built.binary, request, reference, "show its hub")?
+    {
+        Ok(document) if args.json => super::call::print_json(ui, &document),
+        Ok(document) => ui.out(&render(&document, args.reference.is_none())),
+        Err(code) => return Ok(code),
     }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The document for a terminal: one section each for subs, functions,

@@ -77,6 +77,18 @@ pub fn find(ui: &Ui) -> Result<Project> {
     Ok(project)
 }
 
+/// The app the current directory is in, named on stderr; a command that
+/// was stopped in it is finished first (said on stderr).
+pub fn find_app(ui: &Ui) -> Result<Project> {
+    let mut notes = Vec::new();
+    let project = Project::find_app(&crate::project::current_dir()?, &mut notes)?;
+    for note in notes {
+        ui.note(note);
+    }
+    ui.project(&project);
+    Ok(project)
+}
+
 /// The command line, with `add-sub --pattern`'s help listing the patterns
 /// of the template set that the project around `cwd` records (read from its
 /// record only: help never fetches a set). Only help needs it, so only a

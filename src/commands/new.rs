@@ -30,7 +30,12 @@ pub fn new(args: NewArgs, ui: &Ui) -> Result<()> {
     clean_leftovers(&cwd, name.as_str(), ui);
     // A vertical crate made inside an app joins the app's workspace.
     let workspace = match args.vertical {
-        true => Project::find_app(&cwd).ok(),
+        true => {
+            let mut notes = Vec::new();
+            let app = Project::find_app(&cwd, &mut notes).ok();
+            notes.into_iter().for_each(|note| ui.note(note));
+            app
+        }
         false => None,
     };
     let vcs = match (args.vcs, &workspace) {

@@ -8,13 +8,12 @@ use std::process::{Command, ExitCode, Stdio};
 
 use crate::cli::RunArgs;
 use crate::error::{Error, Result};
-use crate::project::{self, Project};
+use crate::project::Project;
 use crate::ui::Ui;
 
 /// Builds and runs the app; returns its exit code (where it cannot replace pop-create).
 pub fn run(args: RunArgs, ui: &Ui) -> Result<ExitCode> {
-    let project = Project::find_app(&project::current_dir()?)?;
-    ui.project(&project);
+    let project = super::find_app(ui)?;
     let binary = build(&project, &args, Progress::Shown, ui)?.binary;
     let mut command = Command::new(&binary);
     command.args(&args.args);
@@ -54,17 +53,10 @@ pub(super) enum Progress {
 /// The app of the current directory, built in debug or release with no
 /// other flags: what `call` and `inspect` ask.
 pub(super) fn built_app(release: bool, ui: &Ui) -> Result<(Project, Built)> {
-    let project = Project::find_app(&crate::project::current_dir()?)?;
-    ui.project(&project);
+    let project = super::find_app(ui)?;
     let args = RunArgs {
         release,
-        profile: None,
-        features: Vec::new(),
-        locked: false,
-        offline: false,
-        frozen: false,
-        watch: false,
-        args: Vec::new(),
+        ..RunArgs::default()
     };
     let built = build(&project, &args, Progress::OnFailure, ui)?;
     Ok((project, built))

@@ -40,7 +40,7 @@ use super::app_request::{self, Answer, AppOutput};
 use super::run::{self, Progress};
 use crate::cli::RunArgs;
 use crate::error::Result;
-use crate::project::{self, Project};
+use crate::project::Project;
 use crate::ui::Ui;
 
 /// What the main loop hears.
@@ -61,8 +61,7 @@ const TICK: Duration = Duration::from_millis(100);
 
 /// Watches, rebuilds and restarts until Ctrl-C; exits with the app's code.
 pub fn watch(args: RunArgs, ui: &Ui) -> Result<ExitCode> {
-    let project = Project::find_app(&project::current_dir()?)?;
-    ui.project(&project);
+    let project = super::find_app(ui)?;
     let (sender, events) = mpsc::channel();
     let control = Arc::new(Control::default());
     signals::watch(control.clone(), sender.clone())?;
@@ -133,7 +132,6 @@ struct Session<'a> {
 impl Session<'_> {
     /// Builds, plans and (re)starts the app after `change` (empty at first).
     fn round(&mut self, change: &Change, files: &mut Files) {
-        let first = change.paths.is_empty() && self.app.is_none();
         if !change.paths.is_empty() {
             self.ui.status("Change", self.describe(change));
         }
@@ -151,7 +149,7 @@ impl Session<'_> {
             }
         };
         let build_time = started.elapsed();
-        if built.fresh && !change.config && !first && self.running() {
+        if built.fresh && !change.config && self.running() {
             self.ui.status(
                 "Fresh",
                 format!("`{}` is unchanged and keeps running", self.project.name),
@@ -166,7 +164,7 @@ impl Session<'_> {
             self.waiting("its sockets could not be bound");
             return;
         }
-        let stopped = self.stop_app(Signal::Terminate);
+        let stopped = self.stop_app();
         if self.control.stopping() {
             return;
         }
@@ -181,11 +179,13 @@ impl Session<'_> {
                 return;
             }
         };
-        if !self.control.adopt(app.id()) {
-            self.app = Some(app);
+        // Not adopted: a signal came while it started; it was passed on, and
+        // the loop ends with `finish`, which waits for the app.
+        let adopted = self.control.adopt(app.id());
+        self.app = Some(app);
+        if !adopted {
             return;
         }
-        self.app = Some(app);
         let serving = self.sockets.addresses();
         let serving = if serving.is_empty() {
             String::new()
@@ -252,7 +252,7 @@ impl Session<'_> {
                 }
                 if ended.status.success() {
                     // It does not start a hub: asking it was running it.
-                    self.stop_app(Signal::Terminate);
+                    self.stop_app();
                     self.ui.status(
                         "Finished",
                         format!(
@@ -311,13 +311,14 @@ impl Session<'_> {
         self.app.is_some()
     }
 
-    /// Stops the running app, if any, as a restart does; true if there was one.
-    fn stop_app(&mut self, signal: Signal) -> bool {
+    /// Stops the running app, if any, as a restart does (SIGTERM: its
+    /// graceful shutdown); true if there was one.
+    fn stop_app(&mut self) -> bool {
         let Some(mut app) = self.app.take() else {
             return false;
         };
         if self.control.release() {
-            signals::send(pid_of(&app), signal);
+            signals::send(pid_of(&app), Signal::Terminate);
         }
         wait_or_kill(&mut app);
         true

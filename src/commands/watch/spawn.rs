@@ -21,7 +21,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 /// The variables of the protocol, which an app inherits from nobody else.
-const PROTOCOL: [&str; 3] = ["LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"];
+const PROTOCOL: [&str; 3] = super::super::app_request::LISTEN_VARS;
 
 /// The variables of a tool's request, which a served app must not see.
 const REQUEST: [&str; 2] = [
