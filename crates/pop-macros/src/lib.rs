@@ -570,7 +570,6 @@ fn metadata(plugin: &PluginFn) -> TokenStream2 {
     }
 }
 
-/// True when the type is a path whose last segment is `name` (`Option<T>`, `pop::Result<T>`).
 /// What to take instead of a borrowed parameter type (`&str`, `&[T]`,
 /// `&T`, or one inside an `Option`), which a call by reference cannot lend.
 fn borrowed(ty: &Type) -> Option<String> {
@@ -597,6 +596,7 @@ fn borrowed(ty: &Type) -> Option<String> {
     }
 }
 
+/// True when the type is a path whose last segment is `name` (`Option<T>`, `pop::Result<T>`).
 fn last_segment_is(ty: &Type, name: &str) -> bool {
     match ty {
         Type::Path(path) => {

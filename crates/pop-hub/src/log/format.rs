@@ -228,7 +228,14 @@ fn cut(text: &str, cap: usize) -> (&str, bool) {
 /// first [`CLIENT_TEXT`] bytes and its length.
 #[cfg_attr(not(feature = "router"), allow(dead_code))]
 pub(crate) fn capped(text: &str) -> std::borrow::Cow<'_, str> {
-    match cut(text, CLIENT_TEXT) {
+    capped_to(text, CLIENT_TEXT)
+}
+
+/// `text` whole when at most `cap` bytes, otherwise its first `cap` bytes
+/// and its length.
+#[cfg_attr(not(feature = "router"), allow(dead_code))]
+pub(crate) fn capped_to(text: &str, cap: usize) -> std::borrow::Cow<'_, str> {
+    match cut(text, cap) {
         (_, false) => text.into(),
         (kept, true) => format!("{kept}…({} bytes)", text.len()).into(),
     }

@@ -23,7 +23,7 @@
 mod format;
 
 use std::cell::{Cell, RefCell};
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock};
@@ -33,10 +33,10 @@ use tracing::field::{Field, Visit};
 use tracing::level_filters::LevelFilter;
 use tracing::{Event, Level, Metadata, Subscriber, span};
 
+use format::Line;
 #[cfg(feature = "router")]
-pub(crate) use format::{CLIENT_TEXT, capped};
+pub(crate) use format::{CLIENT_TEXT, capped, capped_to};
 pub(crate) use format::{Format, escape_into};
-use format::{Line, timestamp};
 
 /// How long a line may wait before the writer thread writes it.
 const BATCH: Duration = Duration::from_millis(5);
@@ -109,16 +109,16 @@ struct Logger {
 pub(crate) fn start(level: &str, file: Option<&str>, format: &str) -> anyhow::Result<()> {
     let max: Level = level.parse().unwrap_or(Level::INFO);
     let format = Format::named(format).unwrap_or(Format::Text);
-    let mut sink = match file {
+    let sink = match file {
         Some(path) => {
             let file = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(path)
                 .map_err(|err| anyhow::anyhow!("cannot open the log file {path}: {err}"))?;
-            Some(Sink::File(file))
+            Sink::File(file)
         }
-        None => Some(Sink::Stderr),
+        None => Sink::Stderr,
     };
     let mut fresh = false;
     let output = OUTPUT.get_or_init(|| {
@@ -132,12 +132,9 @@ pub(crate) fn start(level: &str, file: Option<&str>, format: &str) -> anyhow::Re
     if !fresh {
         return Ok(());
     }
-    let Some(sink) = sink.take() else {
-        return Ok(());
-    };
     std::thread::Builder::new()
         .name("pop-log".into())
-        .spawn(move || write_forever(output, sink))
+        .spawn(move || write_forever(output, sink, format))
         .map_err(|err| anyhow::anyhow!("cannot start the log writer: {err}"))?;
     let settings = Settings { max, format };
     let _ = SETTINGS.set(settings);
@@ -301,7 +298,22 @@ pub(crate) fn flush() {
 
 /// The writer thread: sleeps while there is nothing to write, otherwise
 /// writes what collected in the last few milliseconds (at once for a flush).
-fn write_forever(output: &'static Output, mut sink: Sink) {
+/// The line that says `dropped` lines were lost: a line like any other, in
+/// the log's format.
+fn dropped_notice(format: Format, dropped: u64, now: SystemTime) -> String {
+    let mut notice = String::new();
+    let mut line = Line::start(&mut notice, format, now, "WARN", "pop::log");
+    line.message(
+        &format!(
+            "{dropped} log line(s) were dropped: the log could not be written as fast as it grew"
+        ),
+        usize::MAX,
+    );
+    line.finish();
+    notice
+}
+
+fn write_forever(output: &'static Output, mut sink: Sink, format: Format) {
     loop {
         let mut queue = output.queue.lock().unwrap_or_else(|e| e.into_inner());
         while queue.pending.is_empty()
@@ -320,13 +332,7 @@ fn write_forever(output: &'static Output, mut sink: Sink) {
         let asked = queue.flushes_asked;
         drop(queue);
         if dropped > 0 {
-            let mut notice = String::new();
-            timestamp(&mut notice, SystemTime::now());
-            let _ = writeln!(
-                notice,
-                "  WARN {dropped} log line(s) were dropped: the log could not be written as fast as it grew"
-            );
-            sink.write(notice.as_bytes());
+            sink.write(dropped_notice(format, dropped, SystemTime::now()).as_bytes());
         }
         sink.write(&lines);
         let mut queue = output.queue.lock().unwrap_or_else(|e| e.into_inner());
@@ -427,5 +433,30 @@ impl Visit for Fields<'_, '_> {
             "message" => self.line.message(&format!("{value:?}"), usize::MAX),
             name => self.line.display(name, format_args!("{value:?}")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dropped_lines_notice_is_in_the_logs_format() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(86_400);
+        let text = dropped_notice(Format::Text, 3, now);
+        assert!(
+            text.starts_with("1970-01-02T00:00:00") && text.contains("  WARN 3 log line(s)"),
+            "{text}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&dropped_notice(Format::Json, 3, now)).expect("one JSON object");
+        assert_eq!(json["level"], "WARN");
+        assert_eq!(json["target"], "pop::log");
+        assert!(
+            json["message"]
+                .as_str()
+                .is_some_and(|message| message.starts_with("3 log line(s) were dropped")),
+            "{json}"
+        );
     }
 }

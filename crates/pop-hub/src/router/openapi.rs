@@ -412,15 +412,10 @@ fn integer(ty: &str, side: Side) -> Value {
         _ => (i64::MIN.into(), i64::MAX.into()),
     };
     // 128-bit types take wider JSON numbers; strings only within 64 bits.
+    // Every `min` fits an i64 and every `max` a u64 (the table above).
     let mut number = json!({ "type": "integer", "minimum": min as i64 });
-    if min == 0 {
-        number["minimum"] = json!(0);
-    }
     if !ty.ends_with("128") {
-        number["maximum"] = match u64::try_from(max) {
-            Ok(max) => json!(max),
-            Err(_) => json!(max as i64),
-        };
+        number["maximum"] = json!(max as u64);
     }
     if ty == "i128" {
         number.as_object_mut().map(|n| n.remove("minimum"));

@@ -174,16 +174,7 @@ impl Rejection {
             Rejection::BadRequest(message) => message.clone(),
             Rejection::Call(err) => err.to_string(),
         };
-        match message.len() > MESSAGE_CAP {
-            false => message,
-            true => {
-                let mut end = MESSAGE_CAP;
-                while !message.is_char_boundary(end) {
-                    end -= 1;
-                }
-                format!("{}…({} bytes)", &message[..end], message.len())
-            }
-        }
+        crate::log::capped_to(&message, MESSAGE_CAP).into_owned()
     }
 
     /// True when the body was not read to its end: the connection cannot
