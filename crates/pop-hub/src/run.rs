@@ -41,25 +41,12 @@ impl Hub {
         self.opt_sources = loaded.sources;
         self.subcommand = loaded.subcommand;
         if let Some(app) = self.app() {
-            let name = app.name;
-            let app = &self.opt[name];
-            // `log_format` is an option of router apps (their `src/conf.rs`).
-            let format = app["log_format"].as_str().unwrap_or("text");
-            if crate::log::Format::named(format).is_none() {
-                return Err(conf::ConfigError::Invalid {
-                    option: format!("{name}.log_format"),
-                    source: self
-                        .opt_source(name, "log_format")
-                        .cloned()
-                        .unwrap_or(conf::Source::Default),
-                    message: format!("`{format}` is not one of text, json"),
-                }
-                .into());
-            }
+            let app = &self.opt[app.name];
+            // The loader checked both words (`log_format` is a router app's).
             crate::log::start(
                 app["log_level"].as_str().unwrap_or("info"),
                 app["log_file"].as_str(),
-                format,
+                app["log_format"].as_str().unwrap_or("text"),
             )?;
         }
         Ok(())

@@ -26,6 +26,14 @@ const BUILTIN_FLAGS: &[Flag] = &[
 ];
 const LOG_LEVELS: &[&str] = &["error", "warn", "info", "debug", "trace"];
 
+/// The app's options whose value is one of a few words, checked as it
+/// arrives so that a bad one names its source (`log_format` is an option of
+/// router apps, in their `src/conf.rs`).
+const CHOICES: &[(&str, &[&str])] = &[
+    ("log_level", LOG_LEVELS),
+    ("log_format", crate::log::Format::NAMES),
+];
+
 /// One crate's options and flags, with the app's built-ins added.
 pub(super) struct Namespace {
     pub(super) name: &'static str,
@@ -212,12 +220,13 @@ pub(crate) fn load(
                 value = Some((parsed, source));
             }
             if let Some((value, source)) = value {
-                if is_app && option.name == "log_level" {
-                    let level = value.as_str().unwrap_or_default();
-                    if !LOG_LEVELS.contains(&level) {
+                let choices = CHOICES.iter().find(|(name, _)| *name == option.name);
+                if let Some((_, allowed)) = choices.filter(|_| is_app) {
+                    let word = value.as_str().unwrap_or_default();
+                    if !allowed.contains(&word) {
                         return Err(invalid(
                             source,
-                            format!("`{level}` is not one of {}", LOG_LEVELS.join(", ")),
+                            format!("`{word}` is not one of {}", allowed.join(", ")),
                         ));
                     }
                 }

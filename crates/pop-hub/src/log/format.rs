@@ -27,6 +27,9 @@ pub(crate) enum Format {
 }
 
 impl Format {
+    /// The names [`Format::named`] takes.
+    pub(crate) const NAMES: &[&str] = &["text", "json"];
+
     /// The format named `text` or `json`.
     pub(crate) fn named(name: &str) -> Option<Format> {
         match name {
