@@ -181,8 +181,7 @@ pub(crate) fn narrow(
     reference: &str,
     routers: &[&str],
 ) -> Result<Value, Map<String, Value>> {
-    let under =
-        |path: &str, prefix: &str| path == prefix || path.starts_with(&format!("{prefix}."));
+    let under = crate::hub::is_within;
     let keep_subs = |document: &mut Value, keep: &dyn Fn(&Value) -> bool| {
         if let Some(subs) = document["subs"].as_array_mut() {
             subs.retain(|sub| keep(sub));
@@ -230,11 +229,9 @@ fn declined_only(
     let candidates: Vec<String> = std::iter::once(reference.to_owned())
         .chain(routers.iter().map(|router| format!("{router}.{reference}")))
         .collect();
-    let (key, _) = hub.declined().find(|(key, _)| {
-        candidates
-            .iter()
-            .any(|candidate| candidate == key || candidate.starts_with(&format!("{key}.")))
-    })?;
+    let (key, _) = candidates
+        .iter()
+        .find_map(|candidate| hub.declined_entry(candidate))?;
     let key = key.to_owned();
     retain_declined(&mut document, &|declined| declined == key);
     document["subs"] = json!([]);

@@ -261,7 +261,7 @@ impl Hub {
         // A sub (or nested sub) that declines takes what is below it along.
         for path in &paths {
             let refs: Vec<&str> = path.iter().map(String::as_str).collect();
-            if self.declined_reason(&path.join(".")).is_some() {
+            if self.declined_entry(&path.join(".")).is_some() {
                 continue;
             }
             let conditions = self
@@ -286,7 +286,7 @@ impl Hub {
         }
         for path in &paths {
             let refs: Vec<&str> = path.iter().map(String::as_str).collect();
-            if self.declined_reason(&path.join(".")).is_some() {
+            if self.declined_entry(&path.join(".")).is_some() {
                 continue;
             }
             let modules: Vec<(&'static str, Vec<Available>)> = self
@@ -363,10 +363,17 @@ impl Hub {
 
     /// Why the sub or plugin file a reference points into declined to load.
     fn declined_reason(&self, reference: &str) -> Option<String> {
-        self.declined.iter().find_map(|(key, reason)| {
-            let inside = reference == key || reference.starts_with(&format!("{key}."));
-            inside.then(|| format!("`{key}` declined to load: {reason}"))
-        })
+        self.declined_entry(reference)
+            .map(|(key, reason)| format!("`{key}` declined to load: {reason}"))
+    }
+
+    /// The declined sub or plugin file a reference points into, and why it
+    /// declined.
+    pub(crate) fn declined_entry(&self, reference: &str) -> Option<(&str, &str)> {
+        self.declined
+            .iter()
+            .find(|(key, _)| is_within(reference, key))
+            .map(|(key, reason)| (key.as_str(), reason.as_str()))
     }
 
     /// Every sub and plugin file that declined to load (`rpc`, `rpc.gpu`),
@@ -513,5 +520,34 @@ impl std::fmt::Debug for Hub {
             .field("subs", &self.order)
             .field("added", &self.added)
             .finish()
+    }
+}
+
+/// True when `reference` is `path` or inside it (`rpc.math.fib` is within
+/// `rpc.math` and `rpc`, not within `rp`).
+pub(crate) fn is_within(reference: &str, path: &str) -> bool {
+    reference
+        .strip_prefix(path)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_reference_is_within_its_own_path_and_its_parents_only() {
+        for (reference, path, within) in [
+            ("rpc.math.fib", "rpc.math", true),
+            ("rpc.math.fib", "rpc", true),
+            ("rpc", "rpc", true),
+            ("rpc.math", "rp", false),
+            ("rpcx.math", "rpc", false),
+            ("rpc", "rpc.math", false),
+        ] {
+            assert_eq!(
+                super::is_within(reference, path),
+                within,
+                "{reference} in {path}"
+            );
+        }
     }
 }
