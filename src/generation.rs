@@ -349,7 +349,7 @@ pub fn managed_files(
     let templates = layers.builtin;
     let context = layers.context(answers);
     let mut files = templates.render("common", &context.tera())?;
-    let project_layer = if answers.vertical { "vertical" } else { "app" };
+    let project_layer = answers.project_layer();
     files.extend(templates.render(project_layer, &context.tera())?);
     // pop-create 0.1.0 wrote no licence, CI or Dockerfile.
     if templates != Templates::V0_1_0 {
@@ -396,9 +396,8 @@ pub fn managed_files(
 /// The project's `Cargo.toml` as its templates render it, before pop-create
 /// wires it to the runtime.
 pub fn project_manifest(layers: Layers<'_>, answers: &Answers) -> Result<File> {
-    let layer = if answers.vertical { "vertical" } else { "app" };
     layers
-        .render(layer, &layers.context(answers).tera())?
+        .render(answers.project_layer(), &layers.context(answers).tera())?
         .into_iter()
         .find(|file| file.path.as_str() == "Cargo.toml")
         .ok_or_else(|| Error::failure("the project's templates have no Cargo.toml"))

@@ -251,6 +251,11 @@ pub struct Answers {
 }
 
 impl Answers {
+    /// The template layer of the project's own files: `vertical` or `app`.
+    pub fn project_layer(&self) -> &'static str {
+        if self.vertical { "vertical" } else { "app" }
+    }
+
     /// The answers of a project made by hand (no record): what its files say.
     pub fn of_unrecorded(name: ProjectName, is_app: bool) -> Answers {
         Answers {
@@ -454,22 +459,28 @@ impl ProjectPath {
     /// a planted link could point anywhere, and pop-create never reads,
     /// writes or deletes through one.
     pub fn check_no_links(&self, root: &Path) -> Result<()> {
+        match self.first_link(root) {
+            Some(link) => Err(Error::failure(format!(
+                "{} is a symbolic link, and pop-create does not follow links",
+                link.display()
+            ))
+            .hint("replace the link with the file or directory itself")),
+            None => Ok(()),
+        }
+    }
+
+    /// The first symbolic link at the path or on the way to it, below
+    /// `root`; the walk stops where the path does not exist yet.
+    pub fn first_link(&self, root: &Path) -> Option<PathBuf> {
         let mut path = root.to_path_buf();
         for part in self.0.split('/') {
             path.push(part);
-            match std::fs::symlink_metadata(&path) {
-                Ok(meta) if meta.file_type().is_symlink() => {
-                    return Err(Error::failure(format!(
-                        "{} is a symbolic link, and pop-create does not follow links",
-                        path.display()
-                    ))
-                    .hint("replace the link with the file or directory itself"));
-                }
-                Ok(_) => {}
-                Err(_) => return Ok(()),
+            let meta = std::fs::symlink_metadata(&path).ok()?;
+            if meta.file_type().is_symlink() {
+                return Some(path);
             }
         }
-        Ok(())
+        None
     }
 }
 

@@ -216,18 +216,9 @@ impl Plan {
 /// A symbolic link on the way to a path is never followed: pop-create writes
 /// only inside the project, and a planted link could point anywhere.
 fn blocked(root: &Path, relative: &ProjectPath) -> Option<&'static str> {
-    let mut path = root.to_path_buf();
-    for part in relative.as_str().split('/') {
-        path.push(part);
-        match std::fs::symlink_metadata(&path) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                return Some("a symbolic link is in the way, and pop-create does not follow links");
-            }
-            Ok(_) => {}
-            Err(_) => return None,
-        }
-    }
-    None
+    relative
+        .first_link(root)
+        .map(|_| "a symbolic link is in the way, and pop-create does not follow links")
 }
 
 impl Checked {

@@ -257,17 +257,11 @@ impl TemplateSet {
                 "{MANIFEST} of the template set at {source}: {why}"
             )))
         };
-        if !is_set_name(&manifest.name) {
-            return bad(format!(
-                "`name = {:?}` must be 1 to 64 letters, digits, `-`, `_` or `.`",
-                manifest.name
-            ));
+        if let Err(why) = check_set_name(&manifest.name) {
+            return bad(format!("`name = {:?}` {why}", manifest.name));
         }
-        if pop_build::Version::parse(&manifest.version).is_none() || manifest.version.len() > 32 {
-            return bad(format!(
-                "`version = {:?}` is not a version like \"1.0.0\"",
-                manifest.version
-            ));
+        if let Err(why) = check_set_version(&manifest.version) {
+            return bad(format!("`version = {:?}` {why}", manifest.version));
         }
         Ok(TemplateSet {
             source,
@@ -400,9 +394,9 @@ impl SetRecord {
 
     /// Checks a recorded set's fields (the record is input like any other).
     pub fn check(&self) -> Result<()> {
-        if !is_set_name(&self.name) {
+        if let Err(why) = check_set_name(&self.name) {
             return Err(Error::usage(format!(
-                "the template set's name `{}` is not 1 to 64 letters, digits, `-`, `_` or `.`",
+                "the template set's name `{}` {why}",
                 self.name.escape_debug()
             )));
         }
@@ -414,9 +408,9 @@ impl SetRecord {
                 self.revision.escape_debug()
             )));
         }
-        if pop_build::Version::parse(&self.version).is_none() {
+        if let Err(why) = check_set_version(&self.version) {
             return Err(Error::usage(format!(
-                "the template set's version `{}` is not a version",
+                "the template set's version `{}` {why}",
                 self.version.escape_debug()
             )));
         }
@@ -567,11 +561,25 @@ fn read_set(root: &Path) -> Result<(Manifest, SetFiles)> {
 }
 
 /// A set's name: 1 to 64 letters, digits, `-`, `_` or `.`.
-fn is_set_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
+/// A set's name, in its manifest and in a record: why it is refused, if it is.
+fn check_set_name(name: &str) -> std::result::Result<(), &'static str> {
+    let plain = (1..=64).contains(&name.len())
         && name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    match plain {
+        true => Ok(()),
+        false => Err("is not 1 to 64 letters, digits, `-`, `_` or `.`"),
+    }
+}
+
+/// A set's version, in its manifest and in a record: why it is refused, if
+/// it is.
+fn check_set_version(version: &str) -> std::result::Result<(), &'static str> {
+    match version.len() <= 32 && pop_build::Version::parse(version).is_some() {
+        true => Ok(()),
+        false => Err("is not a version like \"1.0.0\""),
+    }
 }
 
 fn link_refused(path: &Path) -> Error {
