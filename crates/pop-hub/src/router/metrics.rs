@@ -50,16 +50,9 @@ impl Outcome {
         Outcome::MethodNotAllowed,
     ];
 
-    /// The outcome of an error of this kind (`plugin_error`, `busy`, …).
-    pub(super) fn of_kind(kind: &str) -> Outcome {
-        Outcome::ALL
-            .into_iter()
-            .find(|outcome| outcome.name() == kind)
-            .unwrap_or(Outcome::PluginError)
-    }
-
-    /// Its label value.
-    fn name(self) -> &'static str {
+    /// Its label value, and the `kind` of an error answer (a call's error
+    /// keeps the name [`crate::CallError::kind`] gives it).
+    pub(super) fn name(self) -> &'static str {
         match self {
             Outcome::Ok => "ok",
             Outcome::BadRequest => "bad_request",

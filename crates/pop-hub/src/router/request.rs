@@ -55,6 +55,15 @@ enum Route {
 }
 
 impl Route {
+    /// Every route, in the order of their discriminants.
+    const ALL: [Route; 5] = [
+        Route::Call,
+        Route::Health,
+        Route::Metrics,
+        Route::OpenApi,
+        Route::Other,
+    ];
+
     fn of(path: &str) -> Route {
         match path {
             "/" => Route::Call,
@@ -139,20 +148,23 @@ impl Rejection {
         }
     }
 
-    fn kind(&self) -> &'static str {
-        match self {
-            Rejection::NotFound(_) => "not_found",
-            Rejection::MethodNotAllowed(_) => "method_not_allowed",
-            Rejection::PayloadTooLarge => "payload_too_large",
-            Rejection::Timeout => "request_timeout",
-            Rejection::Busy => "busy",
-            Rejection::BadRequest(_) => "bad_request",
-            Rejection::Call(err) => err.kind(),
-        }
-    }
-
+    /// The error's kind, as the answer's `kind` and the metrics' label.
     fn outcome(&self) -> Outcome {
-        Outcome::of_kind(self.kind())
+        match self {
+            Rejection::NotFound(_) => Outcome::NotFound,
+            Rejection::MethodNotAllowed(_) => Outcome::MethodNotAllowed,
+            Rejection::PayloadTooLarge => Outcome::PayloadTooLarge,
+            Rejection::Timeout => Outcome::RequestTimeout,
+            Rejection::Busy => Outcome::Busy,
+            Rejection::BadRequest(_) => Outcome::BadRequest,
+            Rejection::Call(err) => match err.cause() {
+                Cause::UnknownRef { .. } => Outcome::UnknownRef,
+                Cause::BadArguments { .. } => Outcome::BadArguments,
+                Cause::Failed { .. } => Outcome::PluginError,
+                Cause::Panicked { .. } => Outcome::Panic,
+                Cause::Refused { .. } => Outcome::ContractRefused,
+            },
+        }
     }
 
     /// The message, with what the client sent capped.
@@ -191,7 +203,7 @@ impl Rejection {
         if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!("{}", self.message());
         }
-        let mut detail = json!({"kind": self.kind(), "message": self.message()});
+        let mut detail = json!({"kind": self.outcome().name(), "message": self.message()});
         if let Rejection::Call(err) = &self {
             if let Some(parameter) = err.parameter() {
                 detail["parameter"] = json!(parameter);
@@ -238,6 +250,8 @@ pub(super) struct Router {
     example: String,
     /// `GET /openapi.json`.
     openapi: Bytes,
+    /// Where requests that reach no function are counted, by [`Route`].
+    route_targets: [Target; Route::ALL.len()],
     /// The memory larger bodies share.
     budget: Arc<Semaphore>,
     /// The app's runtime, whose blocking pool runs plain `fn` plugins.
@@ -276,7 +290,10 @@ impl Router {
                 Some((reference, (function, target)))
             })
             .collect();
+        // Looked up once here rather than by label on every request.
+        let route_targets = Route::ALL.map(|route| metrics.route(route.label()));
         Ok(Router {
+            route_targets,
             sub: sub.to_owned(),
             example,
             openapi,
@@ -322,27 +339,13 @@ impl Router {
         // answer is pinned where it is: the scope holds a pointer to it, not
         // a moved copy.
         let (mut reply, outcome) = {
-            let answer = async {
-                match self.route(route, request, &mut called).await {
-                    Ok(reply) => (reply, Outcome::Ok),
-                    Err(rejection) => {
-                        if rejection.ends_connection() {
-                            close.store(true, std::sync::atomic::Ordering::Relaxed);
-                        }
-                        let outcome = rejection.outcome();
-                        (rejection.into_reply(), outcome)
-                    }
-                }
-            };
-            let answer = std::pin::pin!(answer);
+            let answer = std::pin::pin!(self.answer(route, request, &mut called, close));
             id.clone().scope(answer).await
         };
         // A reply of ours never has the header yet: appending skips the search.
         reply.headers_mut().append(id::HEADER.clone(), header);
         let took = started.elapsed();
-        let target = called
-            .target
-            .unwrap_or_else(|| self.metrics.route(route.label()));
+        let target = called.target.unwrap_or(self.route_targets[route as usize]);
         shard.record(target, outcome, took);
         crate::log::request(&crate::log::Request {
             id: id.as_str(),
@@ -366,18 +369,8 @@ impl Router {
         let method = request.method().clone();
         let uri = request.uri().clone();
         let mut called = Called::default();
-        let reply = match self
-            .route(Route::of(uri.path()), request, &mut called)
-            .await
-        {
-            Ok(reply) => reply,
-            Err(rejection) => {
-                if rejection.ends_connection() {
-                    close.store(true, std::sync::atomic::Ordering::Relaxed);
-                }
-                rejection.into_reply()
-            }
-        };
+        let route = Route::of(uri.path());
+        let (reply, _) = self.answer(route, request, &mut called, close).await;
         crate::log::request(&crate::log::Request {
             id: "-",
             method: method.as_str(),
@@ -387,6 +380,27 @@ impl Router {
             duration: started.elapsed(),
         });
         reply
+    }
+
+    /// The answer to a request and how it ended; `close` is set when the
+    /// connection cannot carry another request.
+    async fn answer(
+        &self,
+        route: Route,
+        request: Request<Incoming>,
+        called: &mut Called,
+        close: &std::sync::atomic::AtomicBool,
+    ) -> (Answer, Outcome) {
+        match self.route(route, request, called).await {
+            Ok(reply) => (reply, Outcome::Ok),
+            Err(rejection) => {
+                if rejection.ends_connection() {
+                    close.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+                let outcome = rejection.outcome();
+                (rejection.into_reply(), outcome)
+            }
+        }
     }
 
     async fn route(
@@ -759,5 +773,31 @@ fn collect_functions<'a>(sub: &'a crate::Sub, root: &str, into: &mut Vec<(String
     }
     for nested in sub.subs() {
         collect_functions(nested, root, into);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_call_is_answered_and_counted_under_its_own_kind() {
+        for err in [
+            CallError::unknown_ref("a.b", "no such sub"),
+            CallError::bad_arguments("no"),
+            CallError::failed(anyhow::anyhow!("no")),
+            CallError::panicked("no"),
+            CallError::refused("a.b", "pre", "no".into()),
+        ] {
+            let kind = err.kind();
+            assert_eq!(Rejection::Call(err).outcome().name(), kind);
+        }
+    }
+
+    #[test]
+    fn every_route_is_at_its_own_index() {
+        for (index, route) in Route::ALL.into_iter().enumerate() {
+            assert_eq!(route as usize, index, "{}", route.label());
+        }
     }
 }
