@@ -80,42 +80,39 @@ pub fn watch(args: RunArgs, ui: &Ui) -> Result<ExitCode> {
         if session.control.stopping() {
             return Ok(session.finish());
         }
-        match events.recv_timeout(TICK) {
-            Ok(Event::Signal) => return Ok(session.finish()),
-            Ok(Event::WatchFailed(message)) => ui.warn(format!("watching files: {message}")),
-            Ok(Event::Files(paths)) => {
-                let mut change = Change::default();
-                files.change(&paths, &mut change);
-                // Whatever else is queued (changes made during a build) joins in.
-                while let Ok(event) = events.try_recv() {
-                    match event {
-                        Event::Files(paths) => files.change(&paths, &mut change),
-                        Event::WatchFailed(message) => {
-                            ui.warn(format!("watching files: {message}"))
-                        }
-                        Event::Signal => return Ok(session.finish()),
-                    }
-                }
-                if change.paths.is_empty() {
-                    continue;
-                }
-                if change.manifest {
-                    // A path dependency may have come or gone.
-                    match Watched::of(&session.project, &session.args) {
-                        Ok(mut watched) => {
-                            watched.config = files.watched().config.clone();
-                            if let Err(err) = files.set(watched) {
-                                ui.warn(err.message());
-                            }
-                        }
-                        Err(err) => ui.warn(err.message()),
-                    }
-                }
-                session.round(&change, &mut files);
+        let first = match events.recv_timeout(TICK) {
+            Ok(event) => event,
+            Err(RecvTimeoutError::Timeout) => {
+                session.reap();
+                continue;
             }
-            Err(RecvTimeoutError::Timeout) => session.reap(),
             Err(RecvTimeoutError::Disconnected) => return Ok(session.finish()),
+        };
+        // Whatever else is queued (changes made during a build) joins in.
+        let mut change = Change::default();
+        for event in std::iter::once(first).chain(events.try_iter()) {
+            match event {
+                Event::Files(paths) => files.change(&paths, &mut change),
+                Event::WatchFailed(message) => ui.warn(format!("watching files: {message}")),
+                Event::Signal => return Ok(session.finish()),
+            }
         }
+        if change.paths.is_empty() {
+            continue;
+        }
+        if change.manifest {
+            // A path dependency may have come or gone.
+            match Watched::of(&session.project, &session.args) {
+                Ok(mut watched) => {
+                    watched.config = files.watched().config.clone();
+                    if let Err(err) = files.set(watched) {
+                        ui.warn(err.message());
+                    }
+                }
+                Err(err) => ui.warn(err.message()),
+            }
+        }
+        session.round(&change, &mut files);
     }
 }
 
