@@ -245,7 +245,7 @@ async fn run_pre_async(hub: &Hub, ctx: &Ctx, site: &Site) -> Result<(), CallErro
 
 fn run_post(hub: &Hub, ctx: &mut Ctx, site: &Site) -> Result<(), CallError> {
     for post in site.chain.post {
-        ctx.replaced = false;
+        ctx.post = Some(post.name);
         let outcome = match post.run {
             Stage::Sync(run) => guarded(post.name, || run(hub, ctx))?,
             Stage::Async(_) => Err(anyhow::anyhow!(
@@ -253,24 +253,18 @@ fn run_post(hub: &Hub, ctx: &mut Ctx, site: &Site) -> Result<(), CallError> {
             )),
         };
         outcome.map_err(|err| failed(post.name, err))?;
-        if ctx.replaced {
-            ctx.replaced_by = Some(post.name);
-        }
     }
     Ok(())
 }
 
 async fn run_post_async(hub: &Hub, ctx: &mut Ctx, site: &Site) -> Result<(), CallError> {
     for post in site.chain.post {
-        ctx.replaced = false;
+        ctx.post = Some(post.name);
         let outcome = match post.run {
             Stage::Sync(run) => guarded(post.name, || run(hub, ctx))?,
             Stage::Async(run) => guarded_async(post.name, run(hub, ctx)).await?,
         };
         outcome.map_err(|err| failed(post.name, err))?;
-        if ctx.replaced {
-            ctx.replaced_by = Some(post.name);
-        }
     }
     Ok(())
 }

@@ -43,8 +43,8 @@ pub struct Ctx {
     pub(crate) reference: std::borrow::Cow<'static, str>,
     pub(crate) kwargs: Value,
     pub(crate) ret: Option<Value>,
-    /// Whether `set_ret` was called since the current `post` began.
-    pub(crate) replaced: bool,
+    /// The `post` contract running now, if one is.
+    pub(crate) post: Option<&'static str>,
     /// The last `post` contract that replaced the result.
     pub(crate) replaced_by: Option<&'static str>,
     // Behind a lock so that `pre` and `call`, which see the context shared,
@@ -59,7 +59,7 @@ impl Ctx {
             reference: reference.into(),
             kwargs,
             ret: None,
-            replaced: false,
+            post: None,
             replaced_by: None,
             cache: std::sync::Mutex::default(),
         }
@@ -105,7 +105,9 @@ impl Ctx {
     /// Replaces the result (`post` contracts).
     pub fn set_ret(&mut self, value: Value) {
         self.ret = Some(value);
-        self.replaced = true;
+        if self.post.is_some() {
+            self.replaced_by = self.post;
+        }
     }
 
     /// Keeps a value for the later contracts of this one call (pop's
