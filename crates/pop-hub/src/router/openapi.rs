@@ -335,64 +335,103 @@ enum Side {
     Result,
 }
 
+/// A Rust type as `#[plugin]` recorded its text, in the terms JSON knows.
+enum RustType<'a> {
+    /// An integer type, by name (`u8`, `i64`, …).
+    Integer(&'a str),
+    Float,
+    Bool,
+    /// A type JSON spells as a string, by name (`String`, `char`, `IpAddr`, …).
+    Text(&'a str),
+    Unit,
+    /// `serde_json::Value`: anything.
+    Any,
+    /// `Option<T>`: `T`'s text.
+    Optional(&'a str),
+    /// A `Vec`, `VecDeque` or set: the element type's text.
+    List(&'a str),
+    /// `[T; N]`: the element type's text.
+    Array(&'a str),
+    /// A `HashMap` or `BTreeMap`: the text between its angle brackets.
+    Map(&'a str),
+    /// `Box`, `Arc`, `Rc` or `Cow` of the type whose text this is.
+    Wrapped(&'a str),
+    /// Anything else: serde decides what it takes.
+    Other,
+}
+
+impl<'a> RustType<'a> {
+    fn of(ty: &'a str) -> RustType<'a> {
+        let ty = ty.trim();
+        let last = |name: &'a str| -> &'a str {
+            let name = name
+                .trim_start_matches('&')
+                .trim_start_matches("'static ")
+                .trim();
+            name.rsplit("::").next().unwrap_or(name)
+        };
+        let bare = ty.trim_start_matches('&').trim();
+        // Before generics: `[Vec<u8>; 2]` is an array.
+        if bare.starts_with('[') && bare.ends_with(']') {
+            return RustType::Array(
+                bare[1..bare.len() - 1]
+                    .split(';')
+                    .next()
+                    .unwrap_or_default(),
+            );
+        }
+        if let Some(open) = ty.find('<') {
+            let inner = &ty[open + 1..ty.len().saturating_sub(1)];
+            return match last(&ty[..open]) {
+                "Option" => RustType::Optional(inner),
+                "Vec" | "VecDeque" | "HashSet" | "BTreeSet" => RustType::List(inner),
+                "HashMap" | "BTreeMap" => RustType::Map(inner),
+                "Box" | "Arc" | "Rc" | "Cow" => {
+                    RustType::Wrapped(split_top_level(inner).last().copied().unwrap_or(inner))
+                }
+                _ => RustType::Other,
+            };
+        }
+        let name = last(ty);
+        match name {
+            "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i32" | "i64"
+            | "i128" | "isize" => RustType::Integer(name),
+            "f32" | "f64" => RustType::Float,
+            "bool" => RustType::Bool,
+            "String" | "str" | "char" | "PathBuf" | "IpAddr" | "Ipv4Addr" | "Ipv6Addr"
+            | "SocketAddr" => RustType::Text(name),
+            "()" => RustType::Unit,
+            "Value" => RustType::Any,
+            _ => RustType::Other,
+        }
+    }
+}
+
 /// The JSON Schema of a Rust type, as `#[plugin]` recorded it.
 fn type_schema(ty: &str, side: Side) -> Value {
-    let ty = ty.trim();
-    let generic = ty.find('<').map(|open| {
-        let outer = ty[..open].rsplit("::").next().unwrap_or(&ty[..open]);
-        (outer, &ty[open + 1..ty.len().saturating_sub(1)])
-    });
-    let name = ty
-        .trim_start_matches('&')
-        .trim_start_matches("'static ")
-        .trim();
-    let last = name.rsplit("::").next().unwrap_or(name);
-    let schema = match (last, generic) {
-        (
-            "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i32" | "i64" | "i128"
-            | "isize",
-            None,
-        ) => integer(last, side),
-        ("f32" | "f64", None) => json!({ "type": "number" }),
-        ("bool", None) => json!({ "type": "boolean" }),
-        (
-            "String" | "str" | "char" | "PathBuf" | "IpAddr" | "Ipv4Addr" | "Ipv6Addr"
-            | "SocketAddr",
-            None,
-        ) => {
-            json!({ "type": "string" })
+    let mut schema = match RustType::of(ty) {
+        RustType::Integer(name) => integer(name, side),
+        RustType::Float => json!({ "type": "number" }),
+        RustType::Bool => json!({ "type": "boolean" }),
+        RustType::Text(_) => json!({ "type": "string" }),
+        RustType::Unit => json!({ "type": "null" }),
+        RustType::Any | RustType::Other => json!({}),
+        RustType::Optional(inner) => {
+            json!({ "anyOf": [type_schema(inner, side), { "type": "null" }] })
         }
-        ("()", None) => json!({ "type": "null" }),
-        ("Value", None) => json!({}),
-        (_, Some(("Option", inner))) => {
-            let inner = type_schema(inner, side);
-            json!({ "anyOf": [inner, { "type": "null" }] })
-        }
-        (_, Some(("Vec" | "VecDeque" | "HashSet" | "BTreeSet", inner))) => {
+        RustType::List(inner) | RustType::Array(inner) => {
             json!({ "type": "array", "items": type_schema(inner, side) })
         }
-        (_, Some(("HashMap" | "BTreeMap", inner))) => match split_top_level(inner).as_slice() {
+        RustType::Map(inner) => match split_top_level(inner).as_slice() {
             [_, value] => {
                 json!({ "type": "object", "additionalProperties": type_schema(value, side) })
             }
             _ => json!({ "type": "object" }),
         },
-        (_, Some(("Box" | "Arc" | "Rc" | "Cow", inner))) => type_schema(
-            split_top_level(inner).last().copied().unwrap_or(inner),
-            side,
-        ),
-        _ if name.starts_with('[') && name.ends_with(']') => {
-            let inner = name[1..name.len() - 1]
-                .split(';')
-                .next()
-                .unwrap_or_default();
-            json!({ "type": "array", "items": type_schema(inner, side) })
-        }
-        _ => json!({}),
+        RustType::Wrapped(inner) => type_schema(inner, side),
     };
-    let mut schema = schema;
     if let Some(object) = schema.as_object_mut() {
-        object.insert("x-rust-type".to_owned(), json!(ty));
+        object.insert("x-rust-type".to_owned(), json!(ty.trim()));
     }
     schema
 }
@@ -485,40 +524,22 @@ fn up_to(max: u128, zero: bool) -> Vec<String> {
 /// A value of Rust type `ty` the router accepts, for examples: `None` for a
 /// type it cannot make one of (serde decides what such a type takes).
 pub(super) fn sample(ty: &str) -> Option<Value> {
-    let ty = ty.trim();
-    let last = |name: &str| -> String {
-        let name = name
-            .trim_start_matches('&')
-            .trim_start_matches("'static ")
-            .trim();
-        name.rsplit("::").next().unwrap_or(name).to_owned()
-    };
-    if let Some(open) = ty.find('<') {
-        let outer = last(&ty[..open]);
-        let inner = &ty[open + 1..ty.len().saturating_sub(1)];
-        return match outer.as_str() {
-            "Vec" | "VecDeque" | "HashSet" | "BTreeSet" => Some(json!([])),
-            "HashMap" | "BTreeMap" => Some(json!({})),
-            "Option" => Some(Value::Null),
-            "Box" | "Arc" | "Rc" | "Cow" => {
-                sample(split_top_level(inner).last().copied().unwrap_or(inner))
-            }
-            _ => None,
-        };
-    }
-    Some(match last(ty).as_str() {
-        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i32" | "i64" | "i128"
-        | "isize" => json!(1),
-        "f32" | "f64" => json!(1.5),
-        "bool" => json!(true),
-        "String" | "str" => json!("text"),
-        "char" => json!("a"),
-        "PathBuf" => json!("file.txt"),
-        "IpAddr" | "Ipv4Addr" => json!("127.0.0.1"),
-        "Ipv6Addr" => json!("::1"),
-        "SocketAddr" => json!("127.0.0.1:8080"),
-        "Value" => json!({}),
-        _ => return None,
+    Some(match RustType::of(ty) {
+        RustType::Integer(_) => json!(1),
+        RustType::Float => json!(1.5),
+        RustType::Bool => json!(true),
+        RustType::Text("char") => json!("a"),
+        RustType::Text("PathBuf") => json!("file.txt"),
+        RustType::Text("IpAddr" | "Ipv4Addr") => json!("127.0.0.1"),
+        RustType::Text("Ipv6Addr") => json!("::1"),
+        RustType::Text("SocketAddr") => json!("127.0.0.1:8080"),
+        RustType::Text(_) => json!("text"),
+        RustType::Any | RustType::Map(_) => json!({}),
+        RustType::List(_) => json!([]),
+        RustType::Optional(_) => Value::Null,
+        RustType::Wrapped(inner) => return sample(inner),
+        // A fixed-length array takes exactly its length; `()` no argument.
+        RustType::Array(_) | RustType::Unit | RustType::Other => return None,
     })
 }
 
@@ -620,6 +641,21 @@ mod tests {
         assert_eq!(ok_type("Result<u64>"), "u64");
         assert_eq!(ok_type("pop::Result<Vec<u8>, MyError>"), "Vec<u8>");
         assert_eq!(ok_type("Option<u8>"), "Option<u8>");
+    }
+
+    #[test]
+    fn arrays_wrappers_and_samples_read_types_alike() {
+        assert_eq!(
+            type_schema("[Vec<u8>; 2]", Side::Result)["items"]["type"],
+            "array"
+        );
+        assert_eq!(type_schema("Arc<str>", Side::Result)["type"], "string");
+        assert_eq!(sample("std::sync::Arc<u32>"), Some(json!(1)));
+        assert_eq!(sample("Vec<String>"), Some(json!([])));
+        assert_eq!(sample("Option<u8>"), Some(Value::Null));
+        assert_eq!(sample("Ipv6Addr"), Some(json!("::1")));
+        assert_eq!(sample("[u8; 4]"), None, "an empty list would not fit");
+        assert_eq!(sample("MyType"), None);
     }
 
     #[test]
