@@ -10,7 +10,7 @@ use include_dir::{Dir, include_dir};
 
 use crate::conf_edit::{self, ConfFile};
 use crate::error::{Error, Result};
-use crate::model::{Answers, Ci, License, Pattern, ProjectPath, SubEntry};
+use crate::model::{Answers, Ci, License, Pattern, ProjectPath, SubEntry, Subs as _};
 use crate::names::SubPath;
 use crate::template_set::TemplateSet;
 use crate::templates::{self, File};
@@ -434,7 +434,7 @@ fn extras(
         Ci::Gitlab => files.extend(templates.render("ci/gitlab", &context.tera())?),
         Ci::None => {}
     }
-    let serves = subs.iter().any(|entry| entry.pattern == Pattern::Router);
+    let serves = subs.any_follow(&Pattern::Router);
     if serves && !answers.vertical {
         files.extend(templates.render("docker", &context.tera())?);
     }

@@ -256,6 +256,10 @@ impl Answers {
         if self.vertical { "vertical" } else { "app" }
     }
 
+    /// The year of a project whose record does not say (pop-create 0.1.0
+    /// wrote none; a project made by hand has no record).
+    pub const UNKNOWN_YEAR: u32 = 2026;
+
     /// The answers of a project made by hand (no record): what its files say.
     pub fn of_unrecorded(name: ProjectName, is_app: bool) -> Answers {
         Answers {
@@ -267,7 +271,7 @@ impl Answers {
             license: License::None,
             ci: Ci::None,
             author: None,
-            year: 2026,
+            year: Answers::UNKNOWN_YEAR,
         }
     }
 

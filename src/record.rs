@@ -410,7 +410,7 @@ impl AnswersFile {
             license: self.license.unwrap_or(License::None),
             ci: self.ci.unwrap_or(Ci::None),
             author: self.author,
-            year: self.year.map_or(2026, |year| year.0),
+            year: self.year.map_or(Answers::UNKNOWN_YEAR, |year| year.0),
         }
     }
 }
